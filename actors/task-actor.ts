@@ -1,0 +1,260 @@
+// The task's state machine (statuses of ../shared/API.md) as pure functions: given the stored task,
+// a message and the time, decide the new task, the answer and the effects for the runtime to carry
+// out. No I/O here; the runtime persists the record (fenced) and then performs the effects.
+import type { StartRequest, TaskCommand } from '../protocol/api.js';
+import { TaskErrorCode } from '../protocol/errors.js';
+import type { RecorderCommand, RecorderEvent, StartJob } from '../protocol/recorder.js';
+import { toDescribe, type DescribeView, type TaskRecord, type TaskStatus, type Video } from '../protocol/task.js';
+import { type CallbackPolicy, DEFAULT_CALLBACK_POLICY, retryDelayMs } from './callback-policy.js';
+
+export type ActorMessage =
+  | { kind: 'command'; command: TaskCommand }
+  | { kind: 'event'; event: RecorderEvent }
+  | { kind: 'alarm' }
+  | { kind: 'callbackResult'; tryNumber: number; ok: boolean; error?: string };
+
+export type Effect =
+  | { type: 'enqueueStart'; job: StartJob }
+  | { type: 'commandRecorder'; recorderId: string; command: RecorderCommand }
+  | { type: 'deliverCallback'; url: string; tryNumber: number; deliveryId: string; body: DescribeView };
+
+export type Reply = { ok: true } | { ok: false; code: 'InvalidState'; message: string };
+
+export type Decision = { record: TaskRecord; reply: Reply; effects: Effect[] };
+
+export type ActorConfig = { callback: CallbackPolicy };
+const DEFAULT_CONFIG: ActorConfig = { callback: DEFAULT_CALLBACK_POLICY };
+
+const OK: Reply = { ok: true };
+const LIVE: readonly TaskStatus[] = ['normal', 'recording', 'paused'];
+const CLOSING: readonly TaskStatus[] = ['canceled', 'transcode', 'upload'];
+
+export function createTask(taskId: string, request: StartRequest, now: number): Decision {
+  const record: TaskRecord = {
+    v: 1,
+    TaskID: taskId,
+    Status: 'normal',
+    CreateTime: now,
+    Result: { Videos: [] },
+    request,
+    attempt: 1,
+    recorderId: null,
+    lastSeq: 0,
+    // A task that never starts recording (ManualStart never called) is bounded by the same limit.
+    deadlineAt: now + request.MaxDurationLimit * 1000,
+    callback: null,
+  };
+  return { record, reply: OK, effects: [{ type: 'enqueueStart', job: { TaskID: taskId, attempt: 1, request } }] };
+}
+
+export function decide(
+  record: TaskRecord,
+  msg: ActorMessage,
+  now: number,
+  config: ActorConfig = DEFAULT_CONFIG,
+): Decision {
+  switch (msg.kind) {
+    case 'command':
+      return onCommand(record, msg.command, now, config);
+    case 'event':
+      return onEvent(record, msg.event, now, config);
+    case 'alarm':
+      return onAlarm(record, now, config);
+    case 'callbackResult':
+      return onCallbackResult(record, msg, now, config);
+  }
+}
+
+/** When the runtime must wake this task next (epoch ms), or null. */
+export function nextAlarm(record: TaskRecord): number | null {
+  if (LIVE.includes(record.Status)) return record.deadlineAt;
+  if (record.Status === 'callback') return record.callback?.nextAt ?? null;
+  return null;
+}
+
+// ---- commands -------------------------------------------------------------------------------
+
+function onCommand(t: TaskRecord, command: TaskCommand, now: number, config: ActorConfig): Decision {
+  switch (command) {
+    case 'Stop':
+      return LIVE.includes(t.Status) ? stop(t, now, config) : keep(t);
+    case 'Pause':
+      if (t.Status !== 'recording') return invalid(t, 'Pause', 'recording');
+      return send({ ...t, Status: 'paused' }, 'pause');
+    case 'Resume':
+      if (t.Status !== 'paused') return invalid(t, 'Resume', 'paused');
+      return send({ ...t, Status: 'recording' }, 'resume');
+    case 'Refresh':
+      if (!LIVE.includes(t.Status)) return invalid(t, 'Refresh', 'normal, recording or paused');
+      // Before a recorder holds the task there is no page yet: nothing to reload.
+      return t.recorderId ? send(t, 'refresh') : keep(t);
+  }
+}
+
+/** Stop asked (by the client, the page, or the MaxDurationLimit alarm). */
+function stop(t: TaskRecord, now: number, config: ActorConfig): Decision {
+  const canceled: TaskRecord = { ...t, Status: 'canceled', CancelTime: now, deadlineAt: null };
+  if (t.recorderId) return send(canceled, 'stop');
+  // No recorder has taken the job yet: nothing was recorded and nothing needs closing.
+  return enterCallback({ ...canceled, StopTime: now }, now, config, {
+    ErrorCode: TaskErrorCode.NothingRecorded,
+    ErrorMessage: 'the task was stopped before anything was recorded',
+  });
+}
+
+// ---- recorder events ------------------------------------------------------------------------
+
+function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConfig): Decision {
+  // Events of another attempt, repeated or arriving after a later one change nothing.
+  if (e.TaskID !== t.TaskID || e.attempt !== t.attempt || e.seq <= t.lastSeq) return keep(t);
+  const r: TaskRecord = { ...t, lastSeq: e.seq };
+  switch (e.type) {
+    case 'accepted': {
+      const held: TaskRecord = { ...r, recorderId: e.recorderId };
+      // Stop was asked (or the task ended) before any recorder took the job: let it go at once.
+      return LIVE.includes(t.Status) ? keep(held) : send(held, 'stop');
+    }
+    case 'recording':
+      if (t.Status === 'normal') {
+        return keep({ ...r, Status: 'recording', StartTime: e.at, deadlineAt: e.at + t.request.MaxDurationLimit * 1000 });
+      }
+      return keep(t.StartTime === undefined && CLOSING.includes(t.Status) ? { ...r, StartTime: e.at } : r);
+    case 'stopRequested':
+      return LIVE.includes(t.Status) ? stop(r, now, config) : keep(r);
+    case 'stopped':
+      if (!LIVE.includes(t.Status) && t.Status !== 'canceled') return keep(r);
+      return onStopped({ ...r, StopTime: r.StopTime ?? e.at, deadlineAt: null }, e.recorded, now, config);
+    case 'uploading':
+      return t.Status === 'canceled' || t.Status === 'transcode' ? keep({ ...r, Status: 'upload' }) : keep(r);
+    case 'finished':
+      if (!LIVE.includes(t.Status) && !CLOSING.includes(t.Status)) return keep(r);
+      return enterCallback(withVideos({ ...r, StopTime: r.StopTime ?? e.at }, e.videos), now, config, {});
+    case 'failed':
+      if (t.Status === 'callback' || t.Status === 'finished') return keep(r);
+      return enterCallback(
+        withVideos({ ...r, StopTime: r.StopTime ?? (r.StartTime !== undefined ? e.at : undefined) }, e.videos),
+        now,
+        config,
+        { ErrorCode: e.code, ErrorMessage: e.message },
+      );
+    case 'paused':
+    case 'resumed':
+    case 'refreshed':
+    case 'warning':
+      return keep(r);
+  }
+}
+
+function onStopped(t: TaskRecord, recorded: boolean, now: number, config: ActorConfig): Decision {
+  if (recorded) return keep({ ...t, Status: 'transcode' });
+  return enterCallback(t, now, config, {
+    ErrorCode: TaskErrorCode.NothingRecorded,
+    ErrorMessage: t.request.ManualStart
+      ? 'the page never called window.startRecord(), so nothing was recorded'
+      : 'the recording ended before the first frame was captured',
+  });
+}
+
+function withVideos(t: TaskRecord, videos: Video[]): TaskRecord {
+  return videos.length ? { ...t, Result: { ...t.Result, Videos: videos } } : t;
+}
+
+// ---- alarms and the callback ----------------------------------------------------------------
+
+function onAlarm(t: TaskRecord, now: number, config: ActorConfig): Decision {
+  if (LIVE.includes(t.Status) && t.deadlineAt !== null && t.deadlineAt <= now) return stop(t, now, config);
+  if (t.Status === 'callback' && t.callback?.nextAt != null && t.callback.nextAt <= now) {
+    if (t.callback.tries >= config.callback.maxTries) return callbackExhausted(t, now);
+    return tryCallback(t, now, config);
+  }
+  return keep(t);
+}
+
+function enterCallback(
+  t: TaskRecord,
+  now: number,
+  config: ActorConfig,
+  error: { ErrorCode?: string; ErrorMessage?: string },
+): Decision {
+  const r: TaskRecord = { ...t, deadlineAt: null, Result: { ...t.Result, ...error } };
+  if (!r.request.CallbackURL) return keep(finish(r, now));
+  return tryCallback({ ...r, Status: 'callback', callback: { tries: 0, nextAt: null } }, now, config);
+}
+
+function tryCallback(t: TaskRecord, now: number, config: ActorConfig): Decision {
+  const tries = (t.callback?.tries ?? 0) + 1;
+  // nextAt doubles as a watchdog: if the try's result never comes back (host lost), the alarm retries.
+  const r: TaskRecord = {
+    ...t,
+    callback: { ...t.callback, tries, nextAt: now + config.callback.timeoutMs + config.callback.watchdogSlackMs },
+  };
+  const body = toDescribe(finish(r, now));
+  return {
+    record: r,
+    reply: OK,
+    effects: [
+      { type: 'deliverCallback', url: t.request.CallbackURL!, tryNumber: tries, deliveryId: `${t.TaskID}.finished`, body },
+    ],
+  };
+}
+
+function onCallbackResult(
+  t: TaskRecord,
+  msg: Extract<ActorMessage, { kind: 'callbackResult' }>,
+  now: number,
+  config: ActorConfig,
+): Decision {
+  if (t.Status !== 'callback' || !t.callback || msg.tryNumber !== t.callback.tries) return keep(t);
+  if (msg.ok) return keep(finish(t, now));
+  const failed: TaskRecord = { ...t, callback: { ...t.callback, lastError: msg.error ?? 'unknown error' } };
+  if (t.callback.tries >= config.callback.maxTries) return callbackExhausted(failed, now);
+  const nextAt = now + retryDelayMs(config.callback, t.callback.tries);
+  return keep({ ...failed, callback: { ...failed.callback!, nextAt } });
+}
+
+function callbackExhausted(t: TaskRecord, now: number): Decision {
+  return keep(
+    finish(
+      {
+        ...t,
+        Result: {
+          ...t.Result,
+          ErrorCode: TaskErrorCode.CallbackFailed,
+          ErrorMessage: `Callback failed even all tries. last error message:${t.callback?.lastError ?? 'no answer'}`,
+        },
+      },
+      now,
+    ),
+  );
+}
+
+function finish(t: TaskRecord, now: number): TaskRecord {
+  return {
+    ...t,
+    Status: 'finished',
+    FinishTime: now,
+    deadlineAt: null,
+    callback: t.callback ? { ...t.callback, nextAt: null } : null,
+  };
+}
+
+// ---- small helpers --------------------------------------------------------------------------
+
+function keep(t: TaskRecord): Decision {
+  return { record: t, reply: OK, effects: [] };
+}
+
+function send(t: TaskRecord, type: RecorderCommand['type']): Decision {
+  const effects: Effect[] = t.recorderId
+    ? [{ type: 'commandRecorder', recorderId: t.recorderId, command: { TaskID: t.TaskID, attempt: t.attempt, type } }]
+    : [];
+  return { record: t, reply: OK, effects };
+}
+
+function invalid(t: TaskRecord, command: TaskCommand, needs: string): Decision {
+  return {
+    record: t,
+    reply: { ok: false, code: 'InvalidState', message: `${command} needs a task that is ${needs}; this task is ${t.Status}` },
+    effects: [],
+  };
+}

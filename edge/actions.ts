@@ -1,0 +1,31 @@
+// One handler per Action: parse Data with its schema, ask the gateway, shape the answer.
+import type { Context } from 'hono';
+import { type Action, firstIssue, normalizeStart, StartData, TaskRef, type TaskCommand } from '../protocol/api.js';
+import type { TaskGateway } from '../protocol/gateway.js';
+import { answer, type EdgeEnv, fail } from './envelope.js';
+
+export async function runAction(c: Context<EdgeEnv>, gateway: TaskGateway, action: Action, data: unknown) {
+  if (action === 'Start') return start(c, gateway, data);
+  const ref = TaskRef.safeParse(data);
+  if (!ref.success) return fail(c, 'InvalidParam', firstIssue(ref.error));
+  const taskId = ref.data.TaskID;
+  if (action === 'Describe') {
+    const view = await gateway.describe(taskId);
+    if (!view) return fail(c, 'TaskNotFound', `TaskID ${JSON.stringify(taskId)} not found`);
+    return answer(c, view);
+  }
+  const outcome = await gateway.command(taskId, action satisfies TaskCommand);
+  if (!outcome.ok) return fail(c, outcome.code, outcome.message);
+  return answer(c, { TaskID: taskId });
+}
+
+async function start(c: Context<EdgeEnv>, gateway: TaskGateway, data: unknown) {
+  const parsed = StartData.safeParse(data);
+  if (!parsed.success) return fail(c, 'InvalidParam', firstIssue(parsed.error));
+  const outcome = await gateway.start(normalizeStart(parsed.data));
+  if (!outcome.ok) return fail(c, outcome.code, outcome.message);
+  if (outcome.existed) {
+    return fail(c, 'TaskExist', `a task with this RecordId already exists`, 200, { TaskID: outcome.TaskID });
+  }
+  return answer(c, { TaskID: outcome.TaskID });
+}

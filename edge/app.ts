@@ -1,0 +1,77 @@
+// The edge: a stateless Hono app (web-standard APIs only) that authenticates, validates and routes
+// each Action to the task gateway. One adapter per runtime serves it (see wrangler-free-runtime/).
+import { zValidator } from '@hono/zod-validator';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { Envelope, firstIssue } from '../protocol/api.js';
+import type { TaskGateway } from '../protocol/gateway.js';
+import { runAction } from './actions.js';
+import { type EdgeEnv, fail, newRequestId } from './envelope.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type EdgeLog = {
+  error(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+};
+
+export type EdgeDeps = {
+  gateway: TaskGateway;
+  /** The authentication slot (API.md "Authentication"); without it the API is open. */
+  auth?: MiddlewareHandler<EdgeEnv>;
+  log?: EdgeLog;
+};
+
+export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+
+  app.use('*', async (c, next) => {
+    c.set('requestId', newRequestId());
+    await next();
+  });
+
+  app.get('/healthz', async (c) => {
+    const health = await deps.gateway.health();
+    return c.json(health, health.ok ? 200 : 503);
+  });
+
+  const api = new Hono<EdgeEnv>();
+  api.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => fail(c, 'RequestTooLarge', `request body is over ${MAX_BODY_BYTES} bytes`, 413),
+    }),
+  );
+  if (deps.auth) api.use(deps.auth);
+  api.use(async (c, next) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!/^application\/([\w.-]+\+)?json$/.test(type)) {
+      return fail(c, 'InvalidParam', 'Content-Type must be application/json');
+    }
+    await next();
+  });
+  api.post(
+    '/',
+    zValidator('json', Envelope, (result, c) => {
+      if (!result.success) return fail(c, 'InvalidParam', firstIssue(result.error));
+    }),
+    (c) => {
+      const { Action, Data } = c.req.valid('json');
+      return runAction(c, deps.gateway, Action, Data ?? {});
+    },
+  );
+  app.route('/', api);
+  app.route('/record', api);
+
+  app.notFound((c) => fail(c, 'InvalidParam', `no such endpoint: ${c.req.method} ${c.req.path}; POST / or /record`, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status === 400) {
+      return fail(c, 'InvalidParam', 'request body is not valid JSON');
+    }
+    if (err instanceof HTTPException) return fail(c, 'InvalidParam', err.message, err.status as 400);
+    deps.log?.error({ err: String(err), stack: err instanceof Error ? err.stack : undefined }, 'request failed');
+    return fail(c, 'InternalError', 'the service could not answer this request; try again');
+  });
+  return app;
+}

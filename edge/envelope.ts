@@ -1,0 +1,28 @@
+// Every answer is JSON in one envelope carrying RequestID; errors add ErrorCode and ErrorMessage.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { RequestErrorCode } from '../protocol/errors.js';
+
+export type EdgeEnv = { Variables: { requestId: string } };
+// Validator hooks hand over a context typed with hono's base Env; the variable is still there.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyContext = Context<any>;
+
+export function newRequestId(): string {
+  return crypto.randomUUID().replaceAll('-', '');
+}
+
+export function answer(c: AnyContext, body: Record<string, unknown>) {
+  return c.json({ ...body, RequestID: (c.get('requestId') as string | undefined) ?? newRequestId() }, 200);
+}
+
+/** Clients of the original product read ErrorCode, so errors answer 200 unless API.md says otherwise. */
+export function fail(
+  c: AnyContext,
+  code: RequestErrorCode,
+  message: string,
+  status: ContentfulStatusCode = 200,
+  extra: Record<string, unknown> = {},
+) {
+  return c.json({ ...extra, ErrorCode: code, ErrorMessage: message, RequestID: (c.get('requestId') as string | undefined) ?? newRequestId() }, status);
+}

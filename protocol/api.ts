@@ -1,0 +1,153 @@
+// The wire contract of ../shared/API.md as zod schemas: the envelope, each Action's Data, and the
+// normalized Start request that the rest of the system works with.
+import { z } from 'zod';
+import { bool, httpUrl, idText, int, object, oneOf, optional, text } from './fields.js';
+
+export const ACTIONS = ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const TASK_COMMANDS = ['Pause', 'Resume', 'Refresh', 'Stop'] as const;
+export type TaskCommand = (typeof TASK_COMMANDS)[number];
+
+export const DEFAULT_WIDTH = 1280;
+export const DEFAULT_HEIGHT = 720;
+export const DEFAULT_MAX_DURATION_S = 21600;
+export const DEFAULT_READY_TIMEOUT_S = 30;
+
+export const Envelope = z.object(
+  {
+    Action: z.enum(ACTIONS, {
+      error: (iss) => (iss.input === undefined ? 'Action missing' : `Action must be one of ${ACTIONS.join(', ')}`),
+    }),
+    Data: optional(z.record(z.string(), z.unknown(), { error: 'Data must be an object' })),
+  },
+  { error: 'body must be a JSON object' },
+);
+
+// A safe file name: no path separators, no dot-only names, no control characters.
+const fileName = (path: string) =>
+  text(path, 200).refine((s) => !/[/\\\u0000-\u001f]/.test(s) && s !== '.' && s !== '..', {
+    error: `${path} must be a file name (no "/", "\\" or control characters)`,
+  });
+const dirName = (path: string) =>
+  text(path, 512).refine((s) => !s.split('/').includes('..') && !/[\\\u0000-\u001f]/.test(s), {
+    error: `${path} must be a relative path without ".." segments`,
+  });
+
+const CosOutput = object('Data.Output.Cos', {
+  Domain: optional(text('Data.Output.Cos.Domain', 253)),
+  Bucket: optional(text('Data.Output.Cos.Bucket', 128)),
+  Region: optional(text('Data.Output.Cos.Region', 64)),
+  TargetDir: optional(dirName('Data.Output.Cos.TargetDir')),
+  TargetName: optional(fileName('Data.Output.Cos.TargetName')),
+});
+
+const VodOutput = object('Data.Output.Vod', {
+  MediaInfo: optional(
+    object('Data.Output.Vod.MediaInfo', {
+      MediaName: optional(text('Data.Output.Vod.MediaInfo.MediaName', 256)),
+      ExpireTime: optional(
+        text('Data.Output.Vod.MediaInfo.ExpireTime', 64).refine((s) => !Number.isNaN(Date.parse(s)), {
+          error: 'Data.Output.Vod.MediaInfo.ExpireTime must be an ISO 8601 time',
+        }),
+      ),
+      StorageRegion: optional(text('Data.Output.Vod.MediaInfo.StorageRegion', 64)),
+      ClassId: optional(int('Data.Output.Vod.MediaInfo.ClassId', 0, 2 ** 31 - 1)),
+    }),
+  ),
+  ProcedureInfo: optional(
+    object('Data.Output.Vod.ProcedureInfo', {
+      Procedure: optional(text('Data.Output.Vod.ProcedureInfo.Procedure', 256, 0)),
+      SessionContext: optional(text('Data.Output.Vod.ProcedureInfo.SessionContext', 1000, 0)),
+    }),
+  ),
+  SourceContext: optional(text('Data.Output.Vod.SourceContext', 250, 0)),
+  SubAppId: optional(idText('Data.Output.Vod.SubAppId', 32)),
+});
+
+const VideoOutput = object('Data.Output.Video', {
+  Muxer: optional(oneOf('Data.Output.Video.Muxer', ['mp4', 'hls'])),
+  EncryptKey: optional(
+    text('Data.Output.Video.EncryptKey', 64).refine((s) => /^[0-9a-fA-F]{32}$/.test(s), {
+      error: 'Data.Output.Video.EncryptKey must be 32 hexadecimal characters (a 128-bit key)',
+    }),
+  ),
+  AuthUrl: optional(httpUrl('Data.Output.Video.AuthUrl')),
+}).superRefine((v, ctx) => {
+  if (v.EncryptKey && !v.AuthUrl) {
+    ctx.addIssue({ code: 'custom', path: ['AuthUrl'], message: 'AuthUrl missing (required with EncryptKey)' });
+  }
+});
+
+export const StartData = object('Data', {
+  RecordURL: httpUrl('Data.RecordURL'),
+  ManualStart: optional(bool('Data.ManualStart')),
+  Width: optional(int('Data.Width', 0, 2560)),
+  Height: optional(int('Data.Height', 0, 2560)),
+  CallbackURL: optional(httpUrl('Data.CallbackURL')),
+  MaxDurationLimit: optional(int('Data.MaxDurationLimit', 0, 36000)),
+  StorageType: optional(oneOf('Data.StorageType', ['cfs', 'cos'])),
+  Output: optional(
+    object('Data.Output', {
+      Cos: optional(CosOutput),
+      Vod: optional(VodOutput),
+      Video: optional(VideoOutput),
+    }),
+  ),
+  RecordId: optional(text('Data.RecordId', 64)),
+  ReadyTimeout: optional(int('Data.ReadyTimeout', 0, 60)),
+});
+export type StartData = z.output<typeof StartData>;
+
+export const TaskRef = object('Data', {
+  TaskID: text('Data.TaskID', 128),
+});
+
+/** The Start request with every default resolved: what tasks, jobs and recorders carry. */
+export const StartRequest = z.object({
+  RecordURL: z.string(),
+  ManualStart: z.boolean(),
+  Width: z.number().int().min(2),
+  Height: z.number().int().min(2),
+  CallbackURL: z.string().optional(),
+  MaxDurationLimit: z.number().int().positive(),
+  StorageType: z.enum(['cfs', 'cos']),
+  ReadyTimeout: z.number().int().positive(),
+  RecordId: z.string().optional(),
+  Output: z.object({
+    Cos: CosOutput.optional(),
+    Vod: VodOutput.optional(),
+    Video: z.object({
+      Muxer: z.enum(['mp4', 'hls']),
+      EncryptKey: z.string().optional(),
+      AuthUrl: z.string().optional(),
+    }),
+  }),
+});
+export type StartRequest = z.infer<typeof StartRequest>;
+
+const even = (n: number) => n - (n % 2);
+
+export function normalizeStart(d: StartData): StartRequest {
+  const video = d.Output?.Video;
+  return {
+    RecordURL: d.RecordURL,
+    ManualStart: d.ManualStart ?? false,
+    Width: even(d.Width || DEFAULT_WIDTH) || 2,
+    Height: even(d.Height || DEFAULT_HEIGHT) || 2,
+    CallbackURL: d.CallbackURL,
+    MaxDurationLimit: d.MaxDurationLimit || DEFAULT_MAX_DURATION_S,
+    StorageType: d.StorageType ?? 'cfs',
+    ReadyTimeout: d.ReadyTimeout || DEFAULT_READY_TIMEOUT_S,
+    RecordId: d.RecordId,
+    Output: {
+      Cos: d.Output?.Cos,
+      Vod: d.Output?.Vod,
+      Video: { Muxer: video?.Muxer ?? 'mp4', EncryptKey: video?.EncryptKey?.toLowerCase(), AuthUrl: video?.AuthUrl },
+    },
+  };
+}
+
+/** The first problem of a failed parse, as one line naming the field (messages are set per field). */
+export function firstIssue(error: { issues: ReadonlyArray<{ message: string }> }): string {
+  return error.issues[0]?.message ?? 'invalid request';
+}

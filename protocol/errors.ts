@@ -1,0 +1,23 @@
+// Error codes on the wire. Request errors answer in the envelope; task errors land in Result.ErrorCode.
+
+export const RequestErrorCode = {
+  InvalidParam: 'InvalidParam',
+  TaskNotFound: 'TaskNotFound',
+  InvalidState: 'InvalidState',
+  TaskExist: 'TaskExist',
+  AuthFailure: 'AuthFailure',
+  RequestTooLarge: 'RequestTooLarge',
+  InternalError: 'InternalError',
+} as const;
+export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
+
+export const TaskErrorCode = {
+  PageLoadFailed: 'PageLoadFailed',
+  NothingRecorded: 'NothingRecorded',
+  RecordFailed: 'RecordFailed',
+  RecorderLost: 'RecorderLost',
+  TranscodeFailed: 'TranscodeFailed',
+  UploadFailed: 'UploadFailed',
+  CallbackFailed: 'CallbackFailed',
+} as const;
+export type TaskErrorCode = (typeof TaskErrorCode)[keyof typeof TaskErrorCode];

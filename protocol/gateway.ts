@@ -1,0 +1,23 @@
+// What the edge needs from whatever hosts the task actors. The runtime implements it; the edge only
+// sees this interface, so it runs the same on Node or on an edge runtime that forwards to a runtime.
+import type { StartRequest, TaskCommand } from './api.js';
+import type { DescribeView } from './task.js';
+
+export type StartOutcome =
+  | { ok: true; TaskID: string; existed: boolean }
+  // The request is well-formed but asks for something this deployment cannot do (e.g. COS output
+  // without COS credentials configured).
+  | { ok: false; code: 'InvalidParam'; message: string };
+
+export type CommandOutcome =
+  | { ok: true }
+  | { ok: false; code: 'TaskNotFound' | 'InvalidState'; message: string };
+
+export type Health = { ok: boolean; detail: Record<string, unknown> };
+
+export interface TaskGateway {
+  start(request: StartRequest): Promise<StartOutcome>;
+  command(taskId: string, command: TaskCommand): Promise<CommandOutcome>;
+  describe(taskId: string): Promise<DescribeView | null>;
+  health(): Promise<Health>;
+}

@@ -1,0 +1,92 @@
+// A task as stored (TaskRecord) and as answered by Describe (DescribeView).
+import { z } from 'zod';
+import { StartRequest } from './api.js';
+
+export const TASK_STATUSES = [
+  'normal',
+  'recording',
+  'paused',
+  'canceled',
+  'transcode',
+  'upload',
+  'callback',
+  'finished',
+] as const;
+export const TaskStatus = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const Video = z.object({
+  Filename: z.string(),
+  FileSize: z.number().int().nonnegative(),
+  FileDuration: z.number().nonnegative(),
+  FileId: z.string().optional(),
+  FileURL: z.string(),
+});
+export type Video = z.infer<typeof Video>;
+
+export const TaskResult = z.object({
+  ErrorCode: z.string().optional(),
+  ErrorMessage: z.string().optional(),
+  Videos: z.array(Video),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+const ms = z.number().int().nonnegative();
+
+export const CallbackProgress = z.object({
+  tries: z.number().int().nonnegative(),
+  nextAt: ms.nullable(), // when the next try is due; null while a try is under way
+  lastError: z.string().optional(),
+});
+
+export const TaskRecord = z.object({
+  v: z.literal(1),
+  TaskID: z.string(),
+  Status: TaskStatus,
+  // Times in epoch milliseconds; Describe answers Unix seconds.
+  CreateTime: ms,
+  StartTime: ms.optional(),
+  CancelTime: ms.optional(),
+  StopTime: ms.optional(),
+  FinishTime: ms.optional(),
+  Result: TaskResult,
+  request: StartRequest,
+  /** Which recording attempt is current; events of other attempts are stale. */
+  attempt: z.number().int().positive(),
+  recorderId: z.string().nullable(),
+  /** Highest recorder event sequence applied for this attempt (duplicates and late events are dropped). */
+  lastSeq: z.number().int().nonnegative(),
+  /** MaxDurationLimit alarm: the moment the recording must stop. */
+  deadlineAt: ms.nullable(),
+  callback: CallbackProgress.nullable(),
+});
+export type TaskRecord = z.infer<typeof TaskRecord>;
+
+export type DescribeView = {
+  TaskID: string;
+  Status: TaskStatus;
+  CreateTime: number;
+  StartTime?: number;
+  CancelTime?: number;
+  StopTime?: number;
+  FinishTime?: number;
+  Result: TaskResult;
+};
+
+const seconds = (t: number | undefined) => (t === undefined ? undefined : Math.floor(t / 1000));
+
+export function toDescribe(t: TaskRecord): DescribeView {
+  const result = {
+    ...(t.Result.ErrorCode ? { ErrorCode: t.Result.ErrorCode } : {}),
+    ...(t.Result.ErrorMessage ? { ErrorMessage: t.Result.ErrorMessage } : {}),
+    Videos: t.Result.Videos,
+  };
+  const view: DescribeView = { TaskID: t.TaskID, Status: t.Status, CreateTime: seconds(t.CreateTime)!, Result: result };
+  if (t.StartTime !== undefined) view.StartTime = seconds(t.StartTime);
+  if (t.CancelTime !== undefined) view.CancelTime = seconds(t.CancelTime);
+  if (t.StopTime !== undefined) view.StopTime = seconds(t.StopTime);
+  if (t.FinishTime !== undefined) view.FinishTime = seconds(t.FinishTime);
+  // Result last, as in the original product's answers.
+  const { Result, ...rest } = view;
+  return { ...rest, Result };
+}
