@@ -1,0 +1,75 @@
+// Spawning the service's helpers (redis-server, ffmpeg, Chromium) so that none outlives us:
+// - setpriv --pdeathsig makes the kernel kill the child when this process dies, even by SIGKILL;
+// - a marker in the child's environment (inherited by its own children) lets a sweep find and end
+//   every process of a task or of a service instance, and never anybody else's.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+const SETPRIV = '/usr/bin/setpriv';
+export const MARKER_PREFIX = 'WEBRECORD_';
+
+export type Marker = Record<string, string>; // e.g. { WEBRECORD_OWNER: <instance>, WEBRECORD_TASK: <id> }
+
+/** The command and arguments that run `cmd` so that it dies with this process. */
+export function guardedCommand(cmd: string, args: string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+}
+
+export function markedEnv(marker: Marker, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, ...marker };
+}
+
+export function spawnGuarded(cmd: string, args: string[], marker: Marker, options: SpawnOptions = {}): ChildProcess {
+  const [file, argv] = guardedCommand(cmd, args);
+  return spawn(file, argv, { ...options, env: markedEnv(marker, options.env ?? process.env) });
+}
+
+/** Pids of live processes whose environment carries every key=value of `marker`. */
+export function findMarked(marker: Marker): number[] {
+  const wanted = Object.entries(marker).map(([k, v]) => `${k}=${v}`);
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let env: string[];
+    try {
+      env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (wanted.every((w) => env.includes(w))) pids.push(pid);
+  }
+  return pids;
+}
+
+/** SIGKILL every live process carrying `marker`; returns how many there were. */
+export function sweepMarked(marker: Marker): number {
+  const pids = findMarked(marker);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return pids.length;
+}
+
+/** Resolves when the child has exited (immediately if it already has). */
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs` if still running. */
+export async function terminate(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await done;
+  clearTimeout(timer);
+}

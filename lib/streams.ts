@@ -1,0 +1,42 @@
+// Small helpers for Redis streams whose entries carry one JSON document (field PAYLOAD_FIELD).
+import type { Redis } from 'ioredis';
+import { PAYLOAD_FIELD } from '../protocol/keys.js';
+
+export type StreamEntry = { id: string; payload: unknown };
+
+type RawEntries = [id: string, fields: string[]][];
+type RawRead = [stream: string, entries: RawEntries][] | null;
+
+export function parseEntries(raw: RawEntries): StreamEntry[] {
+  return raw.map(([id, fields]) => {
+    const i = fields.indexOf(PAYLOAD_FIELD);
+    let payload: unknown = null;
+    try {
+      payload = i >= 0 ? JSON.parse(fields[i + 1] ?? 'null') : null;
+    } catch {
+      payload = null; // an entry not written by us; the caller's schema check refuses it
+    }
+    return { id, payload };
+  });
+}
+
+export function parseRead(raw: unknown): StreamEntry[] {
+  const r = raw as RawRead;
+  return r ? r.flatMap(([, entries]) => parseEntries(entries)) : [];
+}
+
+export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String(err).includes('BUSYGROUP')) throw err;
+  }
+}
+
+export async function addJson(redis: Redis, stream: string, doc: unknown, maxLen?: number): Promise<string> {
+  const json = JSON.stringify(doc);
+  const id = maxLen
+    ? await redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', PAYLOAD_FIELD, json)
+    : await redis.xadd(stream, '*', PAYLOAD_FIELD, json);
+  return id!;
+}

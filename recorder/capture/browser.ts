@@ -1,0 +1,123 @@
+// Launches one Chromium for one recording: new headless mode, the capture extension loaded, a fresh
+// profile, and a tab whose viewport is exactly Width×Height CSS pixels (the window is resized until
+// it is: the browser's own UI height differs between launches and sizes).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import { guardedCommand, markedEnv, type Marker } from '../../lib/child-process.js';
+import { EXTENSION_DIR, extensionId } from './extension.js';
+
+/** Headless windows are never narrower than this many pixels; narrower pages get a higher device scale. */
+const MIN_WINDOW_WIDTH = 500;
+
+export type LaunchOptions = {
+  chromiumPath: string;
+  width: number;
+  height: number;
+  tmpDir: string;
+  marker: Marker;
+};
+
+export type RecordingBrowser = {
+  browser: Browser;
+  page: Page;
+  sw: WebWorker;
+  tabId: number;
+  close(): Promise<void>;
+};
+
+const EXT_ID = extensionId();
+
+export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser> {
+  const profile = await mkdtemp(join(o.tmpDir, 'chromium-'));
+  const scale = o.width < MIN_WINDOW_WIDTH ? Math.ceil(MIN_WINDOW_WIDTH / o.width) : 1;
+  const flags = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-default-apps',
+    '--disable-dev-shm-usage',
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
+    '--autoplay-policy=no-user-gesture-required',
+    '--hide-scrollbars',
+    '--force-color-profile=srgb',
+    // Room for any window size up to 2560×2560 at the scale used for narrow pages.
+    '--screen-info={0,0 6000x6000}',
+    `--window-size=${Math.max(o.width, MIN_WINDOW_WIDTH)},${o.height + 100}`,
+    ...(scale > 1 ? [`--force-device-scale-factor=${scale}`] : []),
+    `--user-data-dir=${profile}`,
+    `--load-extension=${EXTENSION_DIR}`,
+    `--disable-extensions-except=${EXTENSION_DIR}`,
+    // tabCapture without a user gesture needs the extension allow-listed.
+    `--allowlisted-extension-id=${EXT_ID}`,
+    // Not --mute-audio: it silences the captured audio too.
+  ];
+  const [file, args] = guardedCommand(o.chromiumPath, flags);
+  let browser: Browser | null = null;
+  const close = async () => {
+    const proc = browser?.process();
+    await Promise.race([browser?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  };
+  try {
+    browser = await puppeteer.launch({
+      executablePath: file,
+      args,
+      ignoreDefaultArgs: true,
+      pipe: true,
+      defaultViewport: null,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      protocolTimeout: 60_000,
+      env: markedEnv(o.marker),
+    });
+    const swTarget = await browser.waitForTarget(
+      (t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${EXT_ID}/`),
+      { timeout: 15_000 },
+    );
+    const sw = await swTarget.worker();
+    if (!sw) throw new Error('the capture extension did not start');
+    const page = (await browser.pages())[0] ?? (await browser.newPage());
+    await fitViewport(page, o.width, o.height);
+    const tabId = (await sw.evaluate(() => (globalThis as unknown as { pageTabId(): Promise<number> }).pageTabId())) as number;
+    return { browser, page, sw, tabId, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Resizes the window until the page's viewport is exactly width×height CSS pixels. */
+async function fitViewport(page: Page, width: number, height: number): Promise<void> {
+  const cdp = await page.createCDPSession();
+  try {
+    const { windowId } = (await cdp.send('Browser.getWindowForTarget')) as { windowId: number };
+    let seen = '';
+    for (let i = 0; i < 10; i++) {
+      const [w, h] = await page.evaluate('[innerWidth, innerHeight]') as [number, number];
+      seen = `${w}×${h}`;
+      if (w === width && h === height) return;
+      const { bounds } = (await cdp.send('Browser.getWindowBounds', { windowId })) as {
+        bounds: { width: number; height: number };
+      };
+      await cdp.send('Browser.setWindowBounds', {
+        windowId,
+        bounds: { width: bounds.width + width - w!, height: bounds.height + height - h! },
+      });
+      await new Promise((r) => setTimeout(r, 30 + i * 20));
+    }
+    throw new Error(`could not size the page to ${width}×${height} (it stays ${seen})`);
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}

@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import type { Marker } from '../lib/child-process.js';
+
+export type RecorderConfig = {
+  redisUrl: string;
+  region: string;
+  recorderId: string;
+  /** Hard cap on recordings at once; more Start jobs wait in the stream. */
+  slots: number;
+  dataDir: string;
+  publicUrl: string;
+  chromiumPath: string;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** Environment marker of every process this recorder starts. */
+  marker: Marker;
+};
+
+export const dirs = (dataDir: string) => ({
+  /** Intermediate recordings (StorageType "cfs"); may be a shared mount. */
+  cfs: join(dataDir, 'cfs'),
+  /** Browser profiles and files being made. */
+  tmp: join(dataDir, 'tmp'),
+  /** The local storage target, served at /files. */
+  files: join(dataDir, 'files'),
+});

@@ -1,0 +1,267 @@
+// One recording: a browser with the task's page (the source), the capture streaming into the
+// intermediate file (the sink), then the finished file put into its storage target. Reports every
+// step as an event; knows nothing of the task's state machine beyond obeying commands.
+import { rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { TaskErrorCode } from '../protocol/errors.js';
+import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
+import type { Video } from '../protocol/task.js';
+import { type Marker, sweepMarked } from '../lib/child-process.js';
+import type { Logger } from '../lib/logger.js';
+import { launchBrowser, type RecordingBrowser } from './capture/browser.js';
+import type { CaptureServer } from './capture/capture-server.js';
+import { TabCapture } from './capture/tab-capture.js';
+import type { TaskEvents } from './channel.js';
+import { dirs, type RecorderConfig } from './config.js';
+import { probe } from './ffmpeg/probe.js';
+import { remuxToMp4 } from './finish/mp4.js';
+import { IntermediateFile } from './sinks/intermediate-file.js';
+import type { StorageTarget } from './storage/target.js';
+
+type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed';
+
+const FPS = 30;
+
+export class Session {
+  private rb: RecordingBrowser | null = null;
+  private capture: TabCapture | null = null;
+  private sink: IntermediateFile | null = null;
+  private captureStart: Promise<void> | null = null;
+  private stopReason: StopReason | null = null;
+  private wakeStop!: () => void;
+  private readonly stopAsked = new Promise<void>((r) => (this.wakeStop = r));
+  private commands: Promise<void> = Promise.resolve();
+  private pauseWanted = false;
+  private readonly marker: Marker;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly job: StartJob,
+    private readonly d: {
+      config: RecorderConfig;
+      events: TaskEvents;
+      captureServer: CaptureServer;
+      storage: StorageTarget;
+      log: Logger;
+    },
+  ) {
+    this.marker = { ...d.config.marker, WEBRECORD_TASK: job.TaskID };
+    this.log = d.log.child({ taskId: job.TaskID, attempt: job.attempt });
+  }
+
+  get taskId(): string {
+    return this.job.TaskID;
+  }
+
+  /** Runs the whole recording; never throws (failures become events). */
+  async run(): Promise<void> {
+    try {
+      await this.record();
+    } catch (err) {
+      this.log.error({ err: String(err), stack: (err as Error).stack }, 'recording failed');
+      await this.emitFailed(TaskErrorCode.RecordFailed, `recording failed: ${(err as Error).message ?? String(err)}`, []);
+    } finally {
+      await this.cleanup();
+    }
+  }
+
+  command(type: RecorderCommand['type']): void {
+    if (type === 'stop') return this.requestStop('command');
+    this.commands = this.commands.then(() => this.apply(type)).catch((err) => {
+      this.log.warn({ command: type, err: String(err) }, 'command failed');
+      void this.d.events.emit({ type: 'warning', message: `${type} failed: ${(err as Error).message}` });
+    });
+  }
+
+  /** The service is going down: close what was recorded so far and report it. */
+  shutdown(): void {
+    this.requestStop('shutdown');
+  }
+
+  private requestStop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.wakeStop();
+  }
+
+  private async record(): Promise<void> {
+    const { request } = this.job;
+    const { config } = this.d;
+    this.rb = await launchBrowser({
+      chromiumPath: config.chromiumPath,
+      width: request.Width,
+      height: request.Height,
+      tmpDir: dirs(config.dataDir).tmp,
+      marker: this.marker,
+    });
+    const { browser, page } = this.rb;
+    browser.on('disconnected', () => this.requestStop('crash'));
+    page.on('error', (err) => {
+      this.log.warn({ err: String(err) }, 'the page crashed; reloading it');
+      void this.d.events.emit({ type: 'warning', message: `the page crashed (${String(err)}); reloading it` });
+      void page.reload().catch(() => undefined);
+    });
+    await page.exposeFunction('startRecord', () => {
+      if (request.ManualStart) this.startCapture();
+      return true;
+    });
+    await page.exposeFunction('stopRecord', () => {
+      void this.d.events.emit({ type: 'stopRequested' });
+      return true;
+    });
+
+    if (!this.stopReason) {
+      const loadError = await this.load(page);
+      if (loadError) {
+        await this.emitFailed(TaskErrorCode.PageLoadFailed, loadError, []);
+        return;
+      }
+      if (!request.ManualStart) this.startCapture();
+    }
+
+    await this.stopAsked;
+    const recorded = await this.closeCapture();
+    await this.rb.close();
+    this.rb = null;
+    await this.d.events.emit({ type: 'stopped', recorded });
+    if (!recorded) return;
+
+    const videos = await this.finish();
+    if (!videos) return;
+    if (this.stopReason === 'crash') {
+      await this.emitFailed(TaskErrorCode.RecordFailed, 'the browser exited during the recording; the video holds what was recorded until then', videos);
+    } else if (this.stopReason === 'shutdown') {
+      await this.emitFailed(TaskErrorCode.RecorderLost, 'the recorder shut down during the recording; the video holds what was recorded until then', videos);
+    } else {
+      await this.d.events.emit({ type: 'finished', videos });
+    }
+  }
+
+  /** Loads the page; answers why it failed, or null. */
+  private async load(page: Page): Promise<string | null> {
+    const { RecordURL, ReadyTimeout } = this.job.request;
+    try {
+      const res = await page.goto(RecordURL, { waitUntil: 'load', timeout: ReadyTimeout * 1000 });
+      if (res && res.status() >= 400) return `RecordURL answered HTTP ${res.status()}`;
+      return null;
+    } catch (err) {
+      const msg = (err as Error).message ?? String(err);
+      if ((err as Error).name === 'TimeoutError') return `RecordURL did not finish loading within ${ReadyTimeout} s`;
+      return `RecordURL could not be loaded: ${msg.split('\n')[0]}`;
+    }
+  }
+
+  private startCapture(): void {
+    if (this.captureStart || this.stopReason || !this.rb) return;
+    const rb = this.rb;
+    const { request, TaskID, attempt } = this.job;
+    this.captureStart = (async () => {
+      this.sink = await IntermediateFile.create(join(dirs(this.d.config.dataDir).cfs, TaskID, `${attempt}.mkv`));
+      const capture = await TabCapture.start(rb.sw, this.d.captureServer, this.sink, {
+        tabId: rb.tabId,
+        width: request.Width,
+        height: request.Height,
+        fps: FPS,
+      });
+      this.capture = capture;
+      capture.onMessage = (m) => this.log[m.type === 'error' ? 'warn' : 'debug']({ capture: m.message }, 'capture says');
+      void capture.ended.then(() => this.requestStop('crash'));
+      const frame = await Promise.race([
+        capture.firstFrame,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no frame within 10 s of starting the capture')), 10_000)),
+      ]);
+      if (frame.width !== request.Width || frame.height !== request.Height) {
+        const message = `captured frames are ${frame.width}×${frame.height}, not ${request.Width}×${request.Height}`;
+        this.log.warn(message);
+        await this.d.events.emit({ type: 'warning', message });
+      }
+      await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);
+      if (this.pauseWanted) await this.apply('pause');
+    })().catch(async (err) => {
+      this.log.error({ err: String(err) }, 'capture did not start');
+      await this.d.events.emit({ type: 'warning', message: `capture did not start: ${(err as Error).message}` });
+      this.requestStop('capture-failed');
+    });
+  }
+
+  private async apply(type: 'pause' | 'resume' | 'refresh'): Promise<void> {
+    if (type === 'refresh') {
+      if (!this.rb) return;
+      await this.rb.page.reload({ waitUntil: 'load', timeout: this.job.request.ReadyTimeout * 1000 });
+      await this.d.events.emit({ type: 'refreshed' });
+      return;
+    }
+    if (!this.capture) {
+      this.pauseWanted = type === 'pause';
+      return;
+    }
+    if (type === 'pause') await this.capture.pause();
+    else await this.capture.resume();
+    this.pauseWanted = type === 'pause';
+    await this.d.events.emit({ type: type === 'pause' ? 'paused' : 'resumed' });
+  }
+
+  /** Stops the capture and closes the intermediate file; tells whether anything was recorded. */
+  private async closeCapture(): Promise<boolean> {
+    await this.captureStart;
+    await this.commands;
+    if (this.capture) await this.capture.stop();
+    if (this.sink) await this.sink.close();
+    return (this.sink?.bytes ?? 0) > 0;
+  }
+
+  /** Makes the output file and stores it; null when that failed (the failure is reported). */
+  private async finish(): Promise<Video[] | null> {
+    const { config, storage } = this.d;
+    const { TaskID, attempt, request } = this.job;
+    const sink = this.sink!;
+    const name = outputName(request.Output.Cos?.TargetName, Date.now(), 'mp4');
+    const made = join(dirs(config.dataDir).tmp, `${TaskID}-${attempt}.mp4`);
+    try {
+      await remuxToMp4(config.ffmpegPath, sink.path, made, this.marker);
+    } catch (err) {
+      await unlink(made).catch(() => undefined);
+      await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the MP4 failed: ${(err as Error).message}`, []);
+      return null;
+    }
+    const info = await probe(config.ffprobePath, made, this.marker);
+    await this.d.events.emit({ type: 'uploading' });
+    let video: Video;
+    try {
+      const stored = await storage.put(TaskID, name, made);
+      video = {
+        Filename: name,
+        FileSize: stored.size,
+        FileDuration: Math.round((info.durationSeconds ?? 0) * 1000) / 1000,
+        FileURL: stored.url,
+        ...(stored.fileId ? { FileId: stored.fileId } : {}),
+      };
+    } catch (err) {
+      await unlink(made).catch(() => undefined);
+      await this.emitFailed(TaskErrorCode.UploadFailed, `storing the file failed: ${(err as Error).message}`, []);
+      return null;
+    }
+    // The result is safe: the intermediate recording is no longer needed.
+    await rm(join(dirs(config.dataDir).cfs, TaskID), { recursive: true, force: true });
+    return [video];
+  }
+
+  private emitFailed(code: string, message: string, videos: Video[]): Promise<void> {
+    return this.d.events.emit({ type: 'failed', code, message, videos });
+  }
+
+  private async cleanup(): Promise<void> {
+    await this.rb?.close().catch(() => undefined);
+    this.rb = null;
+    // Whatever is left of this task's processes (a renderer that outlived its browser, ffmpeg).
+    const swept = sweepMarked(this.marker);
+    if (swept) this.log.warn({ swept }, 'ended leftover processes of the task');
+  }
+}
+
+/** The file name: TargetName if given (with the right extension), else the stop time in ms. */
+export function outputName(targetName: string | undefined, stopMs: number, ext: 'mp4' | 'm3u8'): string {
+  if (!targetName) return `${stopMs}.${ext}`;
+  return targetName.toLowerCase().endsWith(`.${ext}`) ? targetName : `${targetName.replace(/\.(mp4|m3u8)$/i, '')}.${ext}`;
+}

@@ -1,0 +1,177 @@
+// Runs TaskActors the way a Durable Object platform would: one live instance per TaskID (held by a
+// lease with a fencing token), one message at a time (mailbox), state that survives the host (Redis,
+// fenced writes), alarms in Redis. The actor decides; this host persists, then performs the effects.
+import { type ActorConfig, type ActorMessage, createTask, decide, type Effect, nextAlarm, type Reply } from '../actors/task-actor.js';
+import type { StartRequest } from '../protocol/api.js';
+import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
+import type { TaskRecord } from '../protocol/task.js';
+import type { Logger } from '../lib/logger.js';
+import type { Alarms } from './alarms.js';
+import type { Leases } from './lease.js';
+import { Mailboxes } from './mailbox.js';
+import type { TaskStore } from './task-store.js';
+
+export type CallbackEffect = Extract<Effect, { type: 'deliverCallback' }>;
+
+/** What the effects of an actor turn into. */
+export interface EffectPorts {
+  enqueueStart(job: StartJob): Promise<void>;
+  commandRecorder(recorderId: string, command: RecorderCommand): Promise<void>;
+  deliverCallback(effect: CallbackEffect): Promise<{ ok: boolean; error?: string }>;
+}
+
+type Activation = { token: number; record: TaskRecord };
+
+export class LeaseUnavailable extends Error {}
+
+export class ActorHost {
+  private readonly active = new Map<string, Activation>();
+  private readonly boxes = new Mailboxes();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly d: {
+      store: TaskStore;
+      leases: Leases;
+      alarms: Alarms;
+      ports: EffectPorts;
+      config: ActorConfig;
+      log: Logger;
+      now?: () => number;
+    },
+  ) {
+    this.now = d.now ?? Date.now;
+  }
+
+  start(): void {
+    const every = Math.max(200, Math.floor(this.d.leases.ttlMs / 3));
+    this.renewTimer = setInterval(() => void this.renewLeases(), every);
+    this.renewTimer.unref();
+  }
+
+  /** Stops renewing and hands every lease back so another host can take over at once. */
+  async stop(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    const held = [...this.active.entries()];
+    this.active.clear();
+    await Promise.allSettled(held.map(([id, a]) => this.d.leases.release(id, a.token)));
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  create(taskId: string, request: StartRequest): Promise<void> {
+    return this.boxes.run(taskId, async () => {
+      const token = await this.acquire(taskId);
+      const decision = createTask(taskId, request, this.now());
+      const written = await this.d.store.write(decision.record, token, 'create');
+      if (written !== 'written') throw new Error(`creating task ${taskId}: ${written}`);
+      this.active.set(taskId, { token, record: decision.record });
+      await this.d.alarms.set(taskId, nextAlarm(decision.record));
+      await this.perform(taskId, decision.effects);
+    });
+  }
+
+  /** Delivers one message to the task's actor; null when there is no such task. */
+  send(taskId: string, msg: ActorMessage): Promise<Reply | null> {
+    return this.boxes.run(taskId, () => this.handle(taskId, msg));
+  }
+
+  private async handle(taskId: string, msg: ActorMessage): Promise<Reply | null> {
+    for (let round = 0; ; round++) {
+      const act = await this.activate(taskId);
+      if (!act) return null;
+      const decision = decide(act.record, msg, this.now(), this.d.config);
+      if (decision.record !== act.record) {
+        const written = await this.d.store.write(decision.record, act.token, 'update');
+        if (written === 'stale') {
+          // Another host took the lease since we loaded the task: reload and decide again.
+          this.active.delete(taskId);
+          if (round < 2) continue;
+          throw new LeaseUnavailable(`task ${taskId}: lease lost while writing`);
+        }
+        if (written === 'missing') {
+          this.active.delete(taskId);
+          return null;
+        }
+        act.record = decision.record;
+        await this.d.alarms.set(taskId, nextAlarm(decision.record));
+      }
+      await this.perform(taskId, decision.effects);
+      if (act.record.Status === 'finished') await this.deactivate(taskId);
+      return decision.reply;
+    }
+  }
+
+  private async activate(taskId: string): Promise<Activation | null> {
+    const held = this.active.get(taskId);
+    if (held) return held;
+    const token = await this.acquire(taskId);
+    const record = await this.d.store.get(taskId);
+    if (!record) {
+      await this.d.leases.release(taskId, token);
+      return null;
+    }
+    const act = { token, record };
+    this.active.set(taskId, act);
+    // Re-register the alarm in case the host that last ran the task died between its two writes.
+    await this.d.alarms.set(taskId, nextAlarm(record));
+    return act;
+  }
+
+  private async deactivate(taskId: string): Promise<void> {
+    const act = this.active.get(taskId);
+    if (!act) return;
+    this.active.delete(taskId);
+    await this.d.leases.release(taskId, act.token);
+  }
+
+  /** Takes the task's lease, waiting out a previous holder's lease (e.g. this host before a restart). */
+  private async acquire(taskId: string): Promise<number> {
+    const deadline = this.now() + this.d.leases.ttlMs + 1000;
+    for (;;) {
+      const got = await this.d.leases.acquire(taskId);
+      if (got.ok) return got.token;
+      if (this.now() >= deadline) {
+        throw new LeaseUnavailable(`task ${taskId} is held by ${got.holder}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(got.retryInMs, 250)));
+    }
+  }
+
+  private async perform(taskId: string, effects: Effect[]): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'enqueueStart':
+          await this.d.ports.enqueueStart(effect.job);
+          break;
+        case 'commandRecorder':
+          await this.d.ports.commandRecorder(effect.recorderId, effect.command);
+          break;
+        case 'deliverCallback':
+          // Runs outside the mailbox; its outcome comes back as a message of its own.
+          void this.d.ports
+            .deliverCallback(effect)
+            .then((r) => this.send(taskId, { kind: 'callbackResult', tryNumber: effect.tryNumber, ...r }))
+            .catch((err) => this.d.log.error({ taskId, err: String(err) }, 'callback outcome not recorded'));
+          break;
+      }
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const held = new Map([...this.active].map(([id, a]) => [id, a.token]));
+    try {
+      const lost = await this.d.leases.renew(held);
+      for (const id of lost) {
+        if (this.active.get(id)?.token === held.get(id)) this.active.delete(id);
+        this.d.log.warn({ taskId: id }, 'lease lost; the task will be reloaded on its next message');
+      }
+    } catch (err) {
+      this.d.log.warn({ err: String(err) }, 'lease renewal failed');
+    }
+  }
+}

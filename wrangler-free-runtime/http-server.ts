@@ -1,0 +1,43 @@
+// The Node adapter: serves the edge app and the local storage target's files (/files/<TaskID>/...).
+import { serve, type ServerType } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+
+export type HttpServer = { close(): Promise<void> };
+
+export function startHttpServer(
+  edge: Hono<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  opts: { host: string; port: number; filesDir: string },
+): Promise<HttpServer> {
+  const root = new Hono();
+  root.use(
+    '/files/*',
+    serveStatic({
+      root: opts.filesDir,
+      rewriteRequestPath: (p) => p.replace(/^\/files/, ''),
+      onFound: (_path, c) => {
+        c.header('Cache-Control', 'no-cache');
+        c.header('Accept-Ranges', 'bytes');
+      },
+    }),
+  );
+  root.route('/', edge);
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    try {
+      server = serve({ fetch: root.fetch, hostname: opts.host, port: opts.port }, () =>
+        resolve({
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Keep-alive connections would hold close() open.
+              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        }),
+      );
+      server.on('error', reject);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}

@@ -1,0 +1,130 @@
+// The composition root: builds the runtime, the edge and (for ROLE all/recorder) a recorder from
+// the settings, and takes them down in order.
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { createEdgeApp } from '../edge/app.js';
+import type { Logger } from '../lib/logger.js';
+import { dirs } from '../recorder/config.js';
+import { Recorder } from '../recorder/recorder.js';
+import { ActorHost } from './actor-host.js';
+import { AlarmPoller } from './alarm-poller.js';
+import { Alarms } from './alarms.js';
+import { CallbackSender } from './callback-sender.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+import { EventPump } from './event-pump.js';
+import { RuntimeGateway } from './gateway.js';
+import { startHttpServer, type HttpServer } from './http-server.js';
+import { Leases } from './lease.js';
+import { RecorderLink } from './recorder-link.js';
+import { withScripts } from './redis/scripts.js';
+import type { Settings } from './settings.js';
+import { TaskStore } from './task-store.js';
+
+export type Service = { url: string; stop(): Promise<void> };
+
+export async function startService(settings: Settings, log: Logger): Promise<Service> {
+  const instance = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const marker = { WEBRECORD_INSTANCE: instance };
+  const stops: (() => Promise<void>)[] = []; // run in reverse order of start
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err: String(err) }, 'stopping failed'));
+  };
+
+  try {
+    let redisUrl = settings.REDIS_URL;
+    let embedded: EmbeddedRedis | null = null;
+    if (!redisUrl) {
+      embedded = await startEmbeddedRedis(settings.DATA_DIR, log.child({ component: 'redis' }));
+      redisUrl = embedded.url;
+      stops.push(() => embedded!.stop());
+    }
+
+    if (settings.ROLE !== 'recorder') {
+      const redis = withScripts(new Redis(redisUrl, { maxRetriesPerRequest: 3 }));
+      const blocking = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      for (const c of [redis, blocking]) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
+      stops.push(async () => {
+        redis.disconnect();
+        blocking.disconnect();
+      });
+      const hostLog = log.child({ component: 'runtime' });
+      const store = new TaskStore(redis, settings.TASK_TTL_DAYS * 86_400_000);
+      const alarms = new Alarms(redis, settings.REGION);
+      const link = new RecorderLink(redis, settings.REGION);
+      const callbacks = new CallbackSender(settings.CALLBACK_SECRET, settings.CALLBACK_TIMEOUT_MS);
+      const host = new ActorHost({
+        store,
+        leases: new Leases(redis, `host-${instance}`, settings.LEASE_TTL_MS),
+        alarms,
+        ports: {
+          enqueueStart: (job) => link.enqueueStart(job),
+          commandRecorder: (id, command) => link.commandRecorder(id, command),
+          deliverCallback: (effect) => callbacks.deliver(effect),
+        },
+        config: {
+          callback: {
+            maxTries: settings.CALLBACK_MAX_TRIES,
+            firstRetryDelayMs: settings.CALLBACK_FIRST_RETRY_MS,
+            timeoutMs: settings.CALLBACK_TIMEOUT_MS,
+            watchdogSlackMs: 5000,
+          },
+        },
+        log: hostLog,
+      });
+      host.start();
+      stops.push(() => host.stop());
+      const pump = new EventPump(redis, blocking, host, settings.REGION, `host-${instance}`, hostLog);
+      await pump.start();
+      stops.push(() => pump.stop());
+      const poller = new AlarmPoller(alarms, host, hostLog);
+      poller.start();
+      stops.push(async () => poller.stop());
+
+      const gateway = new RuntimeGateway({
+        redis,
+        host,
+        store,
+        link,
+        capabilities: { cos: false, vod: false },
+        recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
+      });
+      const edge = createEdgeApp({ gateway, log: log.child({ component: 'edge' }) });
+      const http: HttpServer = await startHttpServer(edge, {
+        host: settings.HOST,
+        port: settings.PORT,
+        filesDir: dirs(settings.DATA_DIR).files,
+      });
+      stops.push(() => http.close());
+      log.warn('no API keys are configured: the API is open to anyone who can reach it');
+      log.info({ url: `http://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL }, 'API listening');
+    }
+
+    if (settings.ROLE !== 'api') {
+      const recorder = new Recorder(
+        {
+          redisUrl,
+          region: settings.REGION,
+          recorderId: `rec-${instance}`,
+          slots: settings.RECORDER_SLOTS,
+          dataDir: settings.DATA_DIR,
+          publicUrl: settings.PUBLIC_URL,
+          chromiumPath: settings.CHROMIUM_PATH,
+          ffmpegPath: settings.FFMPEG_PATH,
+          ffprobePath: settings.FFPROBE_PATH,
+          marker,
+        },
+        log.child({ component: 'recorder' }),
+      );
+      await recorder.start();
+      // The recorder closes its recordings first, while the runtime is still there to take their events.
+      stops.push(async () => {
+        await recorder.stop(settings.SHUTDOWN_GRACE_MS);
+        await new Promise((r) => setTimeout(r, 1500)); // let the event pump deliver the last events
+      });
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { url: settings.PUBLIC_URL, stop: stopAll };
+}

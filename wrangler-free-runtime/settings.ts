@@ -1,0 +1,90 @@
+// Settings: environment variables, read and validated once at start. A bad one stops start-up with
+// one line naming it (SettingsError). README's settings table mirrors this file.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export class SettingsError extends Error {}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: `must be an integer in [${min}, ${max}]` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: `must be an integer in [${min}, ${max}]` }).max(max, { error: `must be an integer in [${min}, ${max}]` }));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (s) => {
+        try {
+          return protocols.includes(new URL(s).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL` },
+    );
+
+const Env = z.object({
+  PORT: int(1, 65535).default(8080),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  REGION: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'must be 1 to 32 of a-z, 0-9 and "-"' })
+    .default('default'),
+  ROLE: z.enum(['all', 'api', 'recorder'], { error: 'must be "all", "api" or "recorder"' }).default('all'),
+  RECORDER_SLOTS: int(1, 64).default(2),
+  CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
+  FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  CALLBACK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  CALLBACK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  CALLBACK_MAX_TRIES: int(1, 20).default(5),
+  CALLBACK_FIRST_RETRY_MS: int(10, 600_000).default(10_000),
+  TASK_TTL_DAYS: int(1, 3650).default(30),
+  LEASE_TTL_MS: int(1000, 60_000).default(5000),
+  SHUTDOWN_GRACE_MS: int(1000, 600_000).default(30_000),
+});
+
+export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR'> & {
+  DATA_DIR: string; // absolute
+  PUBLIC_URL: string; // no trailing slash
+};
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const known = Object.fromEntries(
+    Object.keys(Env.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const parsed = Env.safeParse(known);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? 'settings');
+    const got = env[key] === undefined ? '' : ` (got ${JSON.stringify(env[key])})`;
+    throw new SettingsError(`setting ${key} ${issue.message}${got}`);
+  }
+  const s = parsed.data;
+  if (s.CHROMIUM_PATH.includes('/') && !existsSync(s.CHROMIUM_PATH) && s.ROLE !== 'api') {
+    throw new SettingsError(`setting CHROMIUM_PATH must name an existing executable (got ${JSON.stringify(s.CHROMIUM_PATH)})`);
+  }
+  const publicHost = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST;
+  return {
+    ...s,
+    DATA_DIR: resolve(s.DATA_DIR),
+    PUBLIC_URL: (s.PUBLIC_URL ?? `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`).replace(/\/+$/, ''),
+  };
+}
