@@ -1,9 +1,10 @@
 // The composition root: builds the runtime, the edge and (for ROLE all/recorder) a recorder from
 // the settings, and takes them down in order.
 import { hostname } from 'node:os';
+import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { createEdgeApp } from '../edge/app.js';
 import type { Logger } from '../lib/logger.js';
+import type { TaskGateway } from '../protocol/gateway.js';
 import { dirs } from '../recorder/config.js';
 import { Recorder } from '../recorder/recorder.js';
 import { ActorHost } from './actor-host.js';
@@ -22,7 +23,11 @@ import { TaskStore } from './task-store.js';
 
 export type Service = { url: string; stop(): Promise<void> };
 
-export async function startService(settings: Settings, log: Logger): Promise<Service> {
+/** Builds the HTTP app for a gateway: the edge, handed in by the entry point (the runtime does not import it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AppFactory = (gateway: TaskGateway, log: Logger) => Hono<any>;
+
+export async function startService(settings: Settings, log: Logger, createApp: AppFactory): Promise<Service> {
   const instance = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const marker = { WEBRECORD_INSTANCE: instance };
   const stops: (() => Promise<void>)[] = []; // run in reverse order of start
@@ -88,7 +93,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Ser
         capabilities: { cos: false, vod: false },
         recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
       });
-      const edge = createEdgeApp({ gateway, log: log.child({ component: 'edge' }) });
+      const edge = createApp(gateway, log.child({ component: 'edge' }));
       const http: HttpServer = await startHttpServer(edge, {
         host: settings.HOST,
         port: settings.PORT,

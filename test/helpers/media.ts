@@ -1,0 +1,81 @@
+// Checks on a recorded file itself: streams, duration, decoded frame counter, frame gaps, audio level.
+// Methods as in ../shared/reference/capture-spike (counter strip decode, volumedetect).
+import { spawnSync } from 'node:child_process';
+
+function run(cmd: string, args: string[]): { stdout: Buffer; stderr: string } {
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(-500)}`);
+  return { stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+export type MediaInfo = {
+  duration: number;
+  video?: { codec: string; width: number; height: number; profile?: string };
+  audio?: { codec: string; sampleRate: number; channels: number };
+};
+
+export function mediaInfo(file: string): MediaInfo {
+  const j = JSON.parse(
+    run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,profile,sample_rate,channels', '-of', 'json', file]).stdout.toString(),
+  );
+  const v = j.streams.find((s: { codec_type: string }) => s.codec_type === 'video');
+  const a = j.streams.find((s: { codec_type: string }) => s.codec_type === 'audio');
+  return {
+    duration: Number(j.format.duration),
+    video: v && { codec: v.codec_name, width: v.width, height: v.height, profile: v.profile },
+    audio: a && { codec: a.codec_name, sampleRate: Number(a.sample_rate), channels: a.channels },
+  };
+}
+
+/** Presentation times (s) of every video frame, in order. */
+export function videoFrameTimes(file: string): number[] {
+  return run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file])
+    .stdout.toString()
+    .trim()
+    .split('\n')
+    .map(Number)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
+}
+
+/** The 16-bit counter the test page paints, decoded from every frame (decode order = display order here). */
+export function counterValues(file: string): number[] {
+  const raw = run('ffmpeg', ['-v', 'error', '-i', file, '-an', '-vf', 'crop=640:40:0:0,scale=16:1:flags=area', '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-']).stdout;
+  const out: number[] = [];
+  for (let i = 0; i + 16 <= raw.length; i += 16) {
+    let v = 0;
+    for (let j = 0; j < 16; j++) v = (v << 1) | (raw[i + j]! > 128 ? 1 : 0);
+    out.push(v);
+  }
+  return out;
+}
+
+export function maxGap(times: number[]): number {
+  let gap = 0;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+  return gap;
+}
+
+export function meanVolumeDb(file: string): number {
+  const err = run('ffmpeg', ['-v', 'info', '-i', file, '-vn', '-af', 'volumedetect', '-f', 'null', '-']).stderr;
+  const m = /mean_volume: (-?[\d.]+|-inf) dB/.exec(err);
+  return m && m[1] !== '-inf' ? Number(m[1]) : -Infinity;
+}
+
+/** Everything a recording test asserts, computed once. */
+export function analyse(file: string) {
+  const info = mediaInfo(file);
+  const times = videoFrameTimes(file);
+  const counters = counterValues(file);
+  const span = times.length > 1 ? times[times.length - 1]! - times[0]! : 0;
+  const distinct = new Set(counters).size;
+  return {
+    info,
+    frames: times.length,
+    maxGap: maxGap(times),
+    counters,
+    distinctPerSecond: info.duration > 0 ? distinct / info.duration : 0,
+    span,
+    meanVolumeDb: info.audio ? meanVolumeDb(file) : -Infinity,
+  };
+}

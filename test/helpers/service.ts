@@ -1,0 +1,94 @@
+// Runs the service as `npm start` does (its own process), for tests that go through HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findMarked } from '../../lib/child-process.js';
+import { freePort } from '../../lib/net.js';
+import { waitFor } from './wait.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export type Answer = Record<string, any> & { RequestID: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export type RunningService = {
+  url: string;
+  dataDir: string;
+  /** Every process the service started carries this in its environment. */
+  runMarker: Record<string, string>;
+  logFile: string;
+  child: ChildProcess;
+  api(action: string, data?: unknown): Promise<Answer>;
+  post(body: string | Uint8Array, headers?: Record<string, string>, path?: string): Promise<{ status: number; json: Answer }>;
+  waitForStatus(taskId: string, status: string | string[], timeoutMs?: number): Promise<Answer>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
+
+export async function startService(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<RunningService> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'webrecord-test-'));
+  const port = await freePort();
+  const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
+  const logFile = join(dataDir, `service-${port}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', ...runMarker, ...env },
+    stdio: ['ignore', out, out],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`service exited at start (log: ${logFile})`);
+      try {
+        return (await fetch(`${url}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 60_000, what: 'service health' },
+  );
+
+  const post = async (body: string | Uint8Array, headers: Record<string, string> = {}, path = '/') => {
+    const res = await fetch(url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const text = await res.text();
+    let json: Answer;
+    try {
+      json = JSON.parse(text) as Answer;
+    } catch {
+      throw new Error(`not JSON (HTTP ${res.status}): ${text.slice(0, 200)}`);
+    }
+    return { status: res.status, json };
+  };
+  const api = async (action: string, data?: unknown) => (await post(JSON.stringify({ Action: action, Data: data }))).json;
+  return {
+    url,
+    dataDir,
+    runMarker,
+    logFile,
+    child,
+    api,
+    post,
+    async waitForStatus(taskId, status, timeoutMs = 60_000) {
+      const want = Array.isArray(status) ? status : [status];
+      let last: Answer | null = null;
+      await waitFor(
+        async () => {
+          last = await api('Describe', { TaskID: taskId });
+          return want.includes(last.Status as string);
+        },
+        { timeoutMs, intervalMs: 100, what: () => `status ${want.join('|')} (last: ${JSON.stringify(last)})` },
+      );
+      return last!;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Live processes started by a test's service (Chromium, ffmpeg, redis-server, ...). */
+export function processesOf(runMarker: Record<string, string>): number[] {
+  return findMarked(runMarker);
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Envelope, firstIssue, normalizeStart, StartData, TaskRef } from '../../protocol/api.js';
+
+const start = (data: unknown) => {
+  const r = StartData.safeParse(data);
+  return r.success ? { ok: true as const, request: normalizeStart(r.data) } : { ok: false as const, message: firstIssue(r.error) };
+};
+
+describe('Start data', () => {
+  it('resolves defaults as API.md says', () => {
+    const r = start({ RecordURL: 'https://example.com/class' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.request, {
+      RecordURL: 'https://example.com/class',
+      ManualStart: false,
+      Width: 1280,
+      Height: 720,
+      CallbackURL: undefined,
+      MaxDurationLimit: 21600,
+      StorageType: 'cfs',
+      ReadyTimeout: 30,
+      RecordId: undefined,
+      Output: { Cos: undefined, Vod: undefined, Video: { Muxer: 'mp4', EncryptKey: undefined, AuthUrl: undefined } },
+    });
+  });
+
+  it('0 means the default, odd sizes round down to even', () => {
+    const r = start({ RecordURL: 'http://a.test', Width: 0, Height: 481, MaxDurationLimit: 0, ReadyTimeout: 0 });
+    assert.ok(r.ok);
+    assert.equal(r.request.Width, 1280);
+    assert.equal(r.request.Height, 480);
+    assert.equal(r.request.MaxDurationLimit, 21600);
+    assert.equal(r.request.ReadyTimeout, 30);
+  });
+
+  it('accepts what JavaScript clients of the original product send: numbers as strings, null for absent', () => {
+    const r = start({ RecordURL: 'http://a.test', Width: '1920', Height: 1080, ManualStart: 'true', CallbackURL: null, Output: { Vod: { SubAppId: 1500007120 } } });
+    assert.ok(r.ok);
+    assert.equal(r.request.Width, 1920);
+    assert.equal(r.request.ManualStart, true);
+    assert.equal(r.request.Output.Vod?.SubAppId, '1500007120');
+  });
+
+  it('takes the seed example body as it is', () => {
+    const r = start({
+      RecordURL: 'https://web-record-12596.cos.ap-chengdu.myqcloud.com/test/ponyo.mp4',
+      Width: 1280,
+      Height: 720,
+      CallbackURL: 'http://xxx/webrecord/callback',
+      MaxDurationLimit: 21600,
+      Output: {
+        Cos: { Domain: 'abc.xxx.com', Bucket: 'webrecord-xxx', Region: 'ap-shanghai', TargetDir: '11234/', TargetName: 'record-file-name.mp4' },
+        Vod: {
+          MediaInfo: { MediaName: 'test', ExpireTime: '2023-10-01T10:00:00Z', StorageRegion: 'ap-shanghai', ClassId: 1 },
+          ProcedureInfo: { Procedure: '', SessionContext: '' },
+          SubAppId: 1500007120,
+        },
+        Video: { Muxer: 'hls', EncryptKey: '21834cca41778803e1afba3f41aabbcc', AuthUrl: 'https://hls.example.com/m3u8-encrypt/enc.key' },
+      },
+    });
+    assert.ok(r.ok, !r.ok ? r.message : '');
+    assert.equal(r.request.Output.Video.Muxer, 'hls');
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ['no RecordURL', {}, /^RecordURL missing$/],
+    ['empty RecordURL', { RecordURL: '' }, /^RecordURL missing$/],
+    ['RecordURL not a string', { RecordURL: 5 }, /^Data\.RecordURL must be a string$/],
+    ['RecordURL not http', { RecordURL: 'file:///etc/passwd' }, /^Data\.RecordURL must be an http or https URL$/],
+    ['Width too big', { RecordURL: 'http://a.test', Width: 2561 }, /^Data\.Width must be an integer in \[0, 2560\]$/],
+    ['Width negative', { RecordURL: 'http://a.test', Width: -2 }, /^Data\.Width must be an integer in \[0, 2560\]$/],
+    ['Height fractional', { RecordURL: 'http://a.test', Height: 7.5 }, /^Data\.Height must be an integer in \[0, 2560\]$/],
+    ['Height a word', { RecordURL: 'http://a.test', Height: 'tall' }, /^Data\.Height must be an integer in \[0, 2560\]$/],
+    ['MaxDurationLimit too long', { RecordURL: 'http://a.test', MaxDurationLimit: 36001 }, /^Data\.MaxDurationLimit must be an integer in \[0, 36000\]$/],
+    ['ManualStart not a boolean', { RecordURL: 'http://a.test', ManualStart: 'yes' }, /^Data\.ManualStart must be a boolean$/],
+    ['StorageType unknown', { RecordURL: 'http://a.test', StorageType: 's3' }, /^Data\.StorageType must be "cfs" or "cos"$/],
+    ['CallbackURL not http', { RecordURL: 'http://a.test', CallbackURL: 'ftp://x' }, /^Data\.CallbackURL must be an http or https URL$/],
+    ['Muxer unknown', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'avi' } } }, /^Data\.Output\.Video\.Muxer must be "mp4" or "hls"$/],
+    ['EncryptKey not hex', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'zz', AuthUrl: 'http://k.test' } } }, /EncryptKey must be 32 hexadecimal/],
+    ['EncryptKey without AuthUrl', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcdef0123456789abcdef' } } }, /^AuthUrl missing/],
+    ['Output not an object', { RecordURL: 'http://a.test', Output: 'cos' }, /^Data\.Output must be an object$/],
+    ['TargetName with a slash', { RecordURL: 'http://a.test', Output: { Cos: { TargetName: '../x.mp4' } } }, /TargetName must be a file name/],
+    ['SessionContext too long', { RecordURL: 'http://a.test', Output: { Vod: { ProcedureInfo: { SessionContext: 'x'.repeat(1001) } } } }, /SessionContext must be a string of 0 to 1000/],
+    ['ExpireTime not a time', { RecordURL: 'http://a.test', Output: { Vod: { MediaInfo: { ExpireTime: 'soon' } } } }, /ExpireTime must be an ISO 8601 time/],
+    ['RecordId too long', { RecordURL: 'http://a.test', RecordId: 'r'.repeat(65) }, /^Data\.RecordId must be a string of 1 to 64/],
+    ['ReadyTimeout too long', { RecordURL: 'http://a.test', ReadyTimeout: 61 }, /^Data\.ReadyTimeout must be an integer in \[0, 60\]$/],
+    ['Data an array', [], /^Data must be an object$/],
+  ];
+  for (const [what, data, message] of bad) {
+    it(`refuses ${what}, naming the field`, () => {
+      const r = start(data);
+      assert.equal(r.ok, false);
+      assert.match(!r.ok ? r.message : '', message);
+    });
+  }
+});
+
+describe('envelope and task references', () => {
+  it('names a missing or unknown Action', () => {
+    const missing = Envelope.safeParse({ Data: {} });
+    assert.equal(!missing.success && firstIssue(missing.error), 'Action missing');
+    const unknown = Envelope.safeParse({ Action: 'Delete' });
+    assert.equal(!unknown.success && firstIssue(unknown.error), 'Action must be one of Start, Pause, Resume, Refresh, Stop, Describe');
+  });
+
+  it('TaskID missing / wrong type', () => {
+    const missing = TaskRef.safeParse({});
+    assert.equal(!missing.success && firstIssue(missing.error), 'TaskID missing');
+    const number = TaskRef.safeParse({ TaskID: 12 });
+    assert.equal(!number.success && firstIssue(number.error), 'Data.TaskID must be a string');
+  });
+});

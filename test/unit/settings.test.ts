@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSettings, SettingsError } from '../../wrangler-free-runtime/settings.js';
+
+describe('settings', () => {
+  it('has defaults for the embedded default', () => {
+    const s = loadSettings({});
+    assert.equal(s.PORT, 8080);
+    assert.equal(s.HOST, '127.0.0.1');
+    assert.equal(s.RECORDER_SLOTS, 2);
+    assert.equal(s.REDIS_URL, undefined);
+    assert.equal(s.PUBLIC_URL, 'http://127.0.0.1:8080');
+    assert.ok(s.DATA_DIR.endsWith('/data') && s.DATA_DIR.startsWith('/'));
+  });
+
+  const bad: [Record<string, string>, string][] = [
+    [{ PORT: 'eighty' }, 'setting PORT must be an integer in [1, 65535] (got "eighty")'],
+    [{ PORT: '70000' }, 'setting PORT must be an integer in [1, 65535] (got "70000")'],
+    [{ RECORDER_SLOTS: '0' }, 'setting RECORDER_SLOTS must be an integer in [1, 64] (got "0")'],
+    [{ REDIS_URL: 'http://x' }, 'setting REDIS_URL must be a redis or rediss URL (got "http://x")'],
+    [{ LOG_LEVEL: 'loud' }, 'setting LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ ROLE: 'everything' }, 'setting ROLE must be "all", "api" or "recorder" (got "everything")'],
+    [{ CHROMIUM_PATH: '/nonexistent/chromium' }, 'setting CHROMIUM_PATH must name an existing executable (got "/nonexistent/chromium")'],
+    [{ CALLBACK_SECRET: 'short' }, 'setting CALLBACK_SECRET must be at least 16 characters (got "short")'],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${Object.keys(env)[0]}=${Object.values(env)[0]} in one line naming it`, () => {
+      assert.throws(() => loadSettings(env), (err: unknown) => err instanceof SettingsError && err.message === message);
+    });
+  }
+});
