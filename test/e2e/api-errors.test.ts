@@ -1,0 +1,87 @@
+// A table of bad requests through HTTP against the running service: each gets the documented error,
+// nothing is created, and the service stays healthy.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { type RunningService, startService } from '../helpers/service.js';
+
+let redis: TestRedis;
+let svc: RunningService;
+
+before(async () => {
+  redis = await startTestRedis();
+  svc = await startService({ REDIS_URL: redis.url, RECORDER_SLOTS: '1' });
+});
+after(async () => {
+  await svc?.stop();
+  await redis?.stop();
+});
+
+const body = (action: unknown, data?: unknown) => JSON.stringify(data === undefined ? { Action: action } : { Action: action, Data: data });
+
+type Case = { what: string; body: string | Uint8Array; headers?: Record<string, string>; path?: string; status?: number; code: string; message: RegExp };
+
+const cases: Case[] = [
+  { what: 'malformed JSON', body: '{"Action": "Start", ', code: 'InvalidParam', message: /^request body is not valid JSON$/ },
+  { what: 'a JSON array', body: '[1,2]', code: 'InvalidParam', message: /^body must be a JSON object$/ },
+  { what: 'a JSON string', body: '"Start"', code: 'InvalidParam', message: /^body must be a JSON object$/ },
+  { what: 'no Action', body: '{}', code: 'InvalidParam', message: /^Action missing$/ },
+  { what: 'an unknown Action', body: body('Delete', {}), code: 'InvalidParam', message: /^Action must be one of Start, Pause, Resume, Refresh, Stop, Describe$/ },
+  { what: 'Data not an object', body: body('Start', 'x'), code: 'InvalidParam', message: /^Data must be an object$/ },
+  { what: 'Start without Data', body: body('Start'), code: 'InvalidParam', message: /^RecordURL missing$/ },
+  { what: 'Start without RecordURL', body: body('Start', { Width: 1280 }), code: 'InvalidParam', message: /^RecordURL missing$/ },
+  { what: 'a RecordURL that is not http', body: body('Start', { RecordURL: 'javascript:alert(1)' }), code: 'InvalidParam', message: /^Data\.RecordURL must be an http or https URL$/ },
+  { what: 'Width over 2560', body: body('Start', { RecordURL: 'http://a.test', Width: 4096 }), code: 'InvalidParam', message: /^Data\.Width must be an integer in \[0, 2560\]$/ },
+  { what: 'Height not a number', body: body('Start', { RecordURL: 'http://a.test', Height: { h: 1 } }), code: 'InvalidParam', message: /^Data\.Height must be an integer in \[0, 2560\]$/ },
+  { what: 'MaxDurationLimit negative', body: body('Start', { RecordURL: 'http://a.test', MaxDurationLimit: -1 }), code: 'InvalidParam', message: /^Data\.MaxDurationLimit must be an integer/ },
+  { what: 'an unknown Muxer', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'flv' } } }), code: 'InvalidParam', message: /Muxer must be "mp4" or "hls"/ },
+  { what: 'EncryptKey without AuthUrl', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'ab'.repeat(16) } } }), code: 'InvalidParam', message: /^AuthUrl missing/ },
+  { what: 'COS output on a service without COS', body: body('Start', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'b-1250000000' } } }), code: 'InvalidParam', message: /^Data\.Output\.Cos needs COS to be configured/ },
+  { what: 'StorageType cos without COS', body: body('Start', { RecordURL: 'http://a.test', StorageType: 'cos' }), code: 'InvalidParam', message: /^Data\.StorageType "cos" needs COS/ },
+  { what: 'Pause without TaskID', body: body('Pause', {}), code: 'InvalidParam', message: /^TaskID missing$/ },
+  { what: 'Stop with a numeric TaskID', body: body('Stop', { TaskID: 42 }), code: 'InvalidParam', message: /^Data\.TaskID must be a string$/ },
+  { what: 'Describe of an unknown task', body: body('Describe', { TaskID: 'no-such-task' }), code: 'TaskNotFound', message: /no-such-task/ },
+  { what: 'Resume of an unknown task', body: body('Resume', { TaskID: 'no-such-task' }), code: 'TaskNotFound', message: /not found/ },
+  { what: 'a text/plain body', body: body('Describe', { TaskID: 'x' }), headers: { 'content-type': 'text/plain' }, code: 'InvalidParam', message: /^Content-Type must be application\/json$/ },
+  { what: 'a body over 64 KiB', body: body('Start', { RecordURL: 'http://a.test/' + 'x'.repeat(70_000) }), status: 413, code: 'RequestTooLarge', message: /over 65536 bytes/ },
+  { what: 'the same at /record', path: '/record', body: body('Start', {}), code: 'InvalidParam', message: /^RecordURL missing$/ },
+];
+
+describe('bad requests through HTTP', () => {
+  for (const c of cases) {
+    it(`${c.what} → ${c.code}`, async () => {
+      const { status, json } = await svc.post(c.body, c.headers, c.path);
+      assert.equal(status, c.status ?? 200);
+      assert.match(json.RequestID, /^[0-9a-f]{32}$/);
+      assert.equal(json.ErrorCode, c.code);
+      assert.match(json.ErrorMessage, c.message);
+    });
+  }
+
+  it('changed nothing and left the service healthy', async () => {
+    const r = redis.client();
+    assert.deepEqual(await r.keys('wr:task:*'), [], 'no task was created');
+    const health = await fetch(`${svc.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(svc.child.exitCode, null);
+  });
+
+  it('answers a good request at both mount points, with a RequestID each', async () => {
+    const a = await svc.post(body('Describe', { TaskID: 'x' }), {}, '/');
+    const b = await svc.post(body('Describe', { TaskID: 'x' }), {}, '/record');
+    assert.equal(a.json.ErrorCode, 'TaskNotFound');
+    assert.equal(b.json.ErrorCode, 'TaskNotFound');
+    assert.notEqual(a.json.RequestID, b.json.RequestID);
+  });
+
+  it('RecordId makes Start idempotent: the second Start returns the first TaskID with TaskExist', async () => {
+    const data = { RecordURL: 'http://127.0.0.1:9/never', ManualStart: true, RecordId: `rid-${Date.now()}` };
+    const first = await svc.api('Start', data);
+    assert.match(first.TaskID, /^[0-9a-f-]{36}$/);
+    assert.equal(first.ErrorCode, undefined);
+    const second = await svc.api('Start', data);
+    assert.equal(second.TaskID, first.TaskID);
+    assert.equal(second.ErrorCode, 'TaskExist');
+    assert.equal((await svc.api('Stop', { TaskID: first.TaskID })).ErrorCode, undefined);
+  });
+});

@@ -1,0 +1,231 @@
+// Recording end to end through HTTP on the embedded default (private redis-server, real Chromium,
+// real ffmpeg), on a page that paints a frame counter and beeps. Every check is on the file itself.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import puppeteer from 'puppeteer-core';
+import { findMarked } from '../../lib/child-process.js';
+import { freePort } from '../../lib/net.js';
+import { analyse } from '../helpers/media.js';
+import { type PageServer, startPageServer } from '../helpers/pages.js';
+import { type Answer, processesOf, type RunningService, startService } from '../helpers/service.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+// The <video> check runs in the browser.
+declare const document: { createElement(tag: 'video'): any; body: { append(e: unknown): void } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let svc: RunningService;
+let pages: PageServer;
+
+before(async () => {
+  pages = await startPageServer();
+  svc = await startService({ RECORDER_SLOTS: '2' });
+});
+after(async () => {
+  await svc?.stop();
+  await pages?.close();
+});
+
+async function start(data: Record<string, unknown>): Promise<string> {
+  const a = await svc.api('Start', data);
+  assert.equal(a.ErrorCode, undefined, JSON.stringify(a));
+  assert.match(a.TaskID, /^[0-9a-f-]{36}$/);
+  return a.TaskID as string;
+}
+
+async function ok(action: string, taskId: string): Promise<void> {
+  const a = await svc.api(action, { TaskID: taskId });
+  assert.equal(a.ErrorCode, undefined, `${action}: ${JSON.stringify(a)}`);
+  assert.equal(a.TaskID, taskId);
+}
+
+/** Waits for `finished`, checks the task left no process behind, downloads its one video. */
+async function finishedVideo(taskId: string, timeoutMs = 60_000): Promise<{ task: Answer; file: string }> {
+  const task = await svc.waitForStatus(taskId, 'finished', timeoutMs);
+  assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
+  assert.equal(task.Result.Videos.length, 1);
+  const v = task.Result.Videos[0];
+  assert.match(v.FileURL, new RegExp(`^${svc.url}/files/${taskId}/\\d+\\.mp4$`));
+  assert.equal(v.Filename, v.FileURL.split('/').pop());
+  const res = await fetch(v.FileURL);
+  assert.equal(res.status, 200);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.equal(bytes.length, v.FileSize, 'FileSize is the size of the file served');
+  const file = join(svc.dataDir, `${taskId}.mp4`);
+  writeFileSync(file, bytes);
+  await waitFor(() => findMarked({ WEBRECORD_TASK: taskId }).length === 0, { timeoutMs: 5000, what: `no processes left of task ${taskId}` });
+  return { task, file };
+}
+
+function assertVideo(file: string, reported: number, want: { width: number; height: number; duration: number; tolerance?: number }) {
+  const a = analyse(file);
+  assert.equal(a.info.video?.codec, 'h264');
+  assert.equal(a.info.video?.width, want.width);
+  assert.equal(a.info.video?.height, want.height);
+  assert.equal(a.info.audio?.codec, 'aac');
+  assert.ok(Math.abs(a.info.duration - want.duration) <= (want.tolerance ?? 0.5), `duration ${a.info.duration} s, want ${want.duration} ± ${want.tolerance ?? 0.5}`);
+  assert.ok(Math.abs(reported - a.info.duration) < 0.05, `FileDuration ${reported} is the file's ${a.info.duration}`);
+  assert.ok(a.meanVolumeDb > -40, `audio is not silent (mean ${a.meanVolumeDb} dB)`);
+  return a;
+}
+
+describe('recording a page end to end', () => {
+  it('6 s → MP4: H.264 at the asked size, AAC, 6 ± 0.5 s, ≥ 28 distinct fps, audible; plays in Chromium', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    const recording = await svc.waitForStatus(id, 'recording', 30_000);
+    assert.ok(recording.StartTime >= recording.CreateTime);
+    const resume = await svc.api('Resume', { TaskID: id });
+    assert.equal(resume.ErrorCode, 'InvalidState', 'Resume while recording');
+    await sleep(6000);
+    await ok('Stop', id);
+    await ok('Stop', id); // idempotent
+    for (const action of ['Pause', 'Resume', 'Refresh']) {
+      const a = await svc.api(action, { TaskID: id });
+      assert.equal(a.ErrorCode, 'InvalidState', `${action} after Stop`);
+    }
+    const { task, file } = await finishedVideo(id);
+    for (const k of ['CreateTime', 'StartTime', 'CancelTime', 'StopTime', 'FinishTime']) assert.equal(typeof task[k], 'number', k);
+    assert.ok(task.CreateTime <= task.StartTime && task.StartTime <= task.CancelTime && task.CancelTime <= task.StopTime && task.StopTime <= task.FinishTime);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 6 });
+    assert.ok(a.distinctPerSecond >= 28, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+    await playsInChromium(task.Result.Videos[0].FileURL, a.info.duration);
+  });
+
+  it('Pause 3 s in the middle → one file of the recorded time only, no frame gap over 200 ms', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(2500);
+    await ok('Pause', id);
+    assert.equal((await svc.api('Pause', { TaskID: id })).ErrorCode, 'InvalidState', 'Pause when paused');
+    assert.equal((await svc.api('Describe', { TaskID: id })).Status, 'paused');
+    await sleep(3000);
+    await ok('Resume', id);
+    await sleep(3000);
+    await ok('Stop', id);
+    const { task, file } = await finishedVideo(id);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 5.5, tolerance: 0.6 });
+    assert.ok(a.maxGap <= 0.2, `largest frame gap ${a.maxGap.toFixed(3)} s`);
+    // The page kept running while paused: its counter jumps by about 3 s worth of frames, once.
+    const jumps = a.counters.slice(1).map((v, i) => v - a.counters[i]!);
+    assert.ok(Math.max(...jumps) > 100, `the paused stretch is cut out (largest counter jump ${Math.max(...jumps)})`);
+    assert.ok(a.distinctPerSecond >= 28, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+  });
+
+  it('Refresh in the middle → the page reloads, the recording goes on, no frame gap over 300 ms', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(3000);
+    await ok('Refresh', id);
+    await sleep(3000);
+    await ok('Stop', id);
+    const { task, file } = await finishedVideo(id);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 6, tolerance: 0.7 });
+    assert.ok(a.maxGap <= 0.3, `largest frame gap ${a.maxGap.toFixed(3)} s`);
+    const restarts = a.counters.slice(1).filter((v, i) => v < a.counters[i]! - 50).length;
+    assert.equal(restarts, 1, 'the counter starts over once: the page was reloaded');
+  });
+
+  it('ManualStart → nothing is recorded before the page calls window.startRecord()', async () => {
+    const mark = crypto.randomUUID();
+    const id = await start({ RecordURL: pages.url('counter.html', { manual: 3000, stop: 7000, id: mark }), ManualStart: true });
+    await sleep(2000);
+    assert.equal((await svc.api('Describe', { TaskID: id })).Status, 'normal', 'not recording before startRecord()');
+    // The page itself asks to stop, with window.stopRecord(), 4 s after starting.
+    const { task, file } = await finishedVideo(id, 60_000);
+    assert.ok(task.CancelTime, 'stopRecord() stops the task like a Stop');
+    const startedAtFrame = pages.marks.get(mark);
+    assert.ok(startedAtFrame && startedAtFrame > 100, `the page called startRecord() at frame ${startedAtFrame}`);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 4, tolerance: 0.7 });
+    assert.ok(Math.min(...a.counters) >= startedAtFrame, `first recorded frame ${Math.min(...a.counters)} is not before frame ${startedAtFrame}`);
+  });
+
+  it('ManualStart never called, then Stop → finished with NothingRecorded and no videos', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html'), ManualStart: true });
+    await sleep(2500); // the page is loaded and waiting
+    await ok('Stop', id);
+    const task = await svc.waitForStatus(id, 'finished', 30_000);
+    assert.equal(task.Result.ErrorCode, 'NothingRecorded');
+    assert.deepEqual(task.Result.Videos, []);
+    await waitFor(() => findMarked({ WEBRECORD_TASK: id }).length === 0, { timeoutMs: 5000, what: 'no processes left' });
+  });
+
+  it('MaxDurationLimit 4 → stops by itself at 4 ± 1 s', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html'), MaxDurationLimit: 4 });
+    const { task, file } = await finishedVideo(id, 60_000);
+    assert.ok(task.CancelTime, 'the limit stopped it');
+    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 4, tolerance: 1 });
+  });
+
+  it('two recordings at once, at two sizes', async () => {
+    const sizes = [
+      { width: 960, height: 540 },
+      { width: 640, height: 480 },
+    ];
+    const ids = await Promise.all(sizes.map((s) => start({ RecordURL: pages.url('counter.html'), Width: s.width, Height: s.height })));
+    await Promise.all(ids.map((id) => svc.waitForStatus(id, 'recording', 30_000)));
+    await sleep(5000);
+    await Promise.all(ids.map((id) => ok('Stop', id)));
+    const results = await Promise.all(ids.map((id) => finishedVideo(id)));
+    results.forEach(({ task, file }, i) => {
+      const a = assertVideo(file, task.Result.Videos[0].FileDuration, { ...sizes[i]!, duration: 5, tolerance: 0.7 });
+      assert.ok(a.distinctPerSecond >= 25, `recording ${i}: distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+    });
+  });
+
+  it('a page that fails to load → finished with PageLoadFailed', async () => {
+    const refused = await start({ RecordURL: `http://127.0.0.1:${await freePort()}/nothing-listens-here` });
+    const notFound = await start({ RecordURL: pages.url('status/404') });
+    const a = await svc.waitForStatus(refused, 'finished', 30_000);
+    assert.equal(a.Result.ErrorCode, 'PageLoadFailed');
+    assert.match(a.Result.ErrorMessage, /ERR_CONNECTION_REFUSED/);
+    const b = await svc.waitForStatus(notFound, 'finished', 30_000);
+    assert.equal(b.Result.ErrorCode, 'PageLoadFailed');
+    assert.equal(b.Result.ErrorMessage, 'RecordURL answered HTTP 404');
+    assert.equal(a.StartTime, undefined);
+  });
+
+  it('no Chromium, ffmpeg or redis-server outlives the service', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    assert.ok(processesOf(svc.runMarker).length > 1, 'while recording, its processes are there to count');
+    await svc.stop('SIGTERM');
+    await waitFor(() => processesOf(svc.runMarker).length === 0, {
+      timeoutMs: 10_000,
+      what: () => `no processes left (still: ${processesOf(svc.runMarker).join(', ')})`,
+    });
+  });
+});
+
+/** Loads the file in Chromium's <video>: duration as reported, it plays, and it seeks. */
+async function playsInChromium(url: string, duration: number): Promise<void> {
+  const browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+  });
+  try {
+    const page = await browser.newPage();
+    const r = await page.evaluate(async (src: string) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = src;
+      document.body.append(v);
+      await new Promise((ok, fail) => {
+        v.onloadedmetadata = ok;
+        v.onerror = () => fail(new Error(`video error ${v.error?.code}: ${v.error?.message}`));
+      });
+      await v.play();
+      await new Promise((r) => setTimeout(r, 1200));
+      const played = v.currentTime;
+      v.currentTime = v.duration - 1;
+      await new Promise((r) => (v.onseeked = r));
+      return { duration: v.duration, played, seekedTo: v.currentTime, w: v.videoWidth, h: v.videoHeight };
+    }, url);
+    assert.ok(Math.abs(r.duration - duration) < 0.1, `<video> duration ${r.duration}, file ${duration}`);
+    assert.ok(r.played > 0.5, `it plays (${r.played} s after 1.2 s)`);
+    assert.ok(Math.abs(r.seekedTo - (r.duration - 1)) < 0.2, 'it seeks');
+    assert.deepEqual([r.w, r.h], [1280, 720]);
+  } finally {
+    await browser.close();
+  }
+}
