@@ -40,8 +40,8 @@ export function createTask(taskId: string, request: StartRequest, now: number): 
     attempt: 1,
     recorderId: null,
     lastSeq: 0,
-    // A task that never starts recording (ManualStart never called) is bounded by the same limit.
-    deadlineAt: now + request.MaxDurationLimit * 1000,
+    // No limit while the job waits for a free recorder; it starts when a recorder takes the job.
+    deadlineAt: null,
     callback: null,
   };
   return { record, reply: OK, effects: [{ type: 'enqueueStart', job: { TaskID: taskId, attempt: 1, request } }] };
@@ -110,7 +110,12 @@ function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConf
   const r: TaskRecord = { ...t, lastSeq: e.seq };
   switch (e.type) {
     case 'accepted': {
-      const held: TaskRecord = { ...r, recorderId: e.recorderId };
+      // A page that never starts recording (ManualStart never called) is bounded by the same limit.
+      const held: TaskRecord = {
+        ...r,
+        recorderId: e.recorderId,
+        deadlineAt: t.Status === 'normal' ? e.at + t.request.MaxDurationLimit * 1000 : r.deadlineAt,
+      };
       // Stop was asked (or the task ended) before any recorder took the job: let it go at once.
       return LIVE.includes(t.Status) ? keep(held) : send(held, 'stop');
     }

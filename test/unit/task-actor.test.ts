@@ -35,13 +35,13 @@ function ev<T extends RecorderEvent['type']>(type: T, extra: Record<string, unkn
 const cmd = (command: TaskCommand) => ({ kind: 'command', command }) as const;
 
 describe('TaskActor: creating a task', () => {
-  it('starts normal, enqueues the Start job and sets the MaxDurationLimit alarm', () => {
+  it('starts normal and enqueues the Start job; no MaxDurationLimit alarm while the job waits', () => {
     const request = normalizeStart({ RecordURL: 'http://page.test/', MaxDurationLimit: 4 });
     const d = createTask('t9', request, T0);
     assert.equal(d.record.Status, 'normal');
     assert.equal(d.record.CreateTime, T0);
     assert.deepEqual(d.effects, [{ type: 'enqueueStart', job: { TaskID: 't9', attempt: 1, request } }]);
-    assert.equal(nextAlarm(d.record), T0 + 4000);
+    assert.equal(nextAlarm(d.record), null, 'a job waiting for a free recorder does not run out of time');
   });
 });
 
@@ -119,10 +119,11 @@ describe('TaskActor: every status × every command', () => {
 });
 
 describe('TaskActor: recorder events', () => {
-  it('accepted records the recorder that holds the task', () => {
-    const d = decide(task('normal', { recorderId: null }), { kind: 'event', event: ev('accepted') }, T0, config);
+  it('accepted records the recorder that holds the task and starts the MaxDurationLimit clock', () => {
+    const d = decide(task('normal', { recorderId: null, deadlineAt: null }), { kind: 'event', event: { ...ev('accepted'), at: T0 + 9000 } }, T0, config);
     assert.equal(d.record.recorderId, 'rec-1');
     assert.equal(d.record.Status, 'normal');
+    assert.equal(nextAlarm(d.record), T0 + 9000 + 60_000);
     assert.deepEqual(d.effects, []);
   });
 

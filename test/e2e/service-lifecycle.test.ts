@@ -1,0 +1,105 @@
+// The embedded default as a whole: bad settings stop start-up in one line, Start jobs wait for a free
+// slot instead of being refused, tasks survive a restart, and nothing outlives a killed service.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type PageServer, startPageServer } from '../helpers/pages.js';
+import { processesOf, startService } from '../helpers/service.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let pages: PageServer;
+
+before(async () => {
+  pages = await startPageServer();
+});
+after(async () => {
+  await pages?.close();
+});
+
+describe('start-up', () => {
+  it('a bad setting stops start-up with one line naming it', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, RECORDER_SLOTS: 'zero', DATA_DIR: mkdtempSync(join(tmpdir(), 'webrecord-bad-')) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'webrecord: setting RECORDER_SLOTS must be an integer in [1, 64] (got "zero")\n');
+    assert.equal(r.stdout, '');
+  });
+});
+
+describe('the embedded default across restarts', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'webrecord-life-'));
+
+  it('with one slot, a second Start waits in the stream and records when the slot frees', async () => {
+    const svc = await startService({ RECORDER_SLOTS: '1' }, { dataDir });
+    try {
+      const first = (await svc.api('Start', { RecordURL: pages.url('counter.html') })).TaskID as string;
+      await svc.waitForStatus(first, 'recording', 30_000);
+      const second = await svc.api('Start', { RecordURL: pages.url('counter.html') });
+      assert.equal(second.ErrorCode, undefined, 'not refused');
+      await sleep(3000);
+      assert.equal((await svc.api('Describe', { TaskID: second.TaskID })).Status, 'normal', 'waiting for the slot');
+      assert.equal((await svc.api('Stop', { TaskID: first })).ErrorCode, undefined);
+      await svc.waitForStatus(second.TaskID, 'recording', 30_000);
+      await sleep(2000);
+      assert.equal((await svc.api('Stop', { TaskID: second.TaskID })).ErrorCode, undefined);
+      for (const id of [first, second.TaskID]) {
+        const t = await svc.waitForStatus(id, 'finished', 60_000);
+        assert.equal(t.Result.ErrorCode, undefined);
+        assert.equal(t.Result.Videos.length, 1);
+      }
+    } finally {
+      await svc.stop();
+    }
+    await waitFor(() => processesOf(svc.runMarker).length === 0, { timeoutMs: 10_000, what: 'no processes after SIGTERM' });
+  });
+
+  it('a restart on the same DATA_DIR keeps every task', async () => {
+    const svc = await startService({}, { dataDir });
+    let id: string;
+    let before: unknown;
+    try {
+      id = (await svc.api('Start', { RecordURL: pages.url('counter.html'), MaxDurationLimit: 3 })).TaskID as string;
+      before = await svc.waitForStatus(id, 'finished', 60_000);
+      // Redis persists every second: give it that second, as a service that runs on would have.
+      await sleep(1200);
+    } finally {
+      await svc.stop('SIGKILL');
+    }
+    await waitFor(() => processesOf(svc.runMarker).length === 0, {
+      timeoutMs: 5000,
+      what: () => `the killed service's children to die with it (left: ${processesOf(svc.runMarker).join(', ')})`,
+    });
+    const again = await startService({}, { dataDir });
+    try {
+      const after = await again.api('Describe', { TaskID: id! });
+      const { RequestID: _a, ...a } = after;
+      const { RequestID: _b, ...b } = before as Record<string, unknown>;
+      assert.deepEqual(a, b);
+      const video = await fetch(after.Result.Videos[0].FileURL.replace(/^http:\/\/127\.0\.0\.1:\d+/, again.url));
+      assert.equal(video.status, 200, 'its file is still served');
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('nothing outlives a service killed with SIGKILL in the middle of a recording', async () => {
+    const svc = await startService({}, { dataDir });
+    const id = (await svc.api('Start', { RecordURL: pages.url('counter.html') })).TaskID as string;
+    await svc.waitForStatus(id, 'recording', 30_000);
+    const during = processesOf(svc.runMarker).length;
+    assert.ok(during >= 3, `redis-server and Chromium are running (${during} processes)`);
+    await svc.stop('SIGKILL');
+    await waitFor(() => processesOf(svc.runMarker).length === 0, {
+      timeoutMs: 5000,
+      what: () => `no processes left (still: ${processesOf(svc.runMarker).join(', ')})`,
+    });
+  });
+});
