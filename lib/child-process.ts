@@ -24,23 +24,40 @@ export function spawnGuarded(cmd: string, args: string[], marker: Marker, option
   return spawn(file, argv, { ...options, env: markedEnv(marker, options.env ?? process.env) });
 }
 
-/** Pids of live processes whose environment carries every key=value of `marker`. */
+/**
+ * Pids of live processes whose environment carries every key=value of `marker`, and of all their
+ * descendants (Chromium's zygote and renderers, and anything that rewrites its own environment
+ * block, cannot be recognized by the marker itself).
+ */
 export function findMarked(marker: Marker): number[] {
   const wanted = Object.entries(marker).map(([k, v]) => `${k}=${v}`);
-  const pids: number[] = [];
+  const children = new Map<number, number[]>();
+  const marked: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
+    let stat: string;
     let env: string[];
     try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
       env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
     } catch {
       continue; // gone, or not ours to read
     }
-    if (wanted.every((w) => env.includes(w))) pids.push(pid);
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    if (wanted.every((w) => env.includes(w))) marked.push(pid);
   }
-  return pids;
+  const found = new Set<number>();
+  const queue = [...marked];
+  while (queue.length) {
+    const pid = queue.pop()!;
+    if (found.has(pid)) continue;
+    found.add(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return [...found];
 }
 
 /** SIGKILL every live process carrying `marker`; returns how many there were. */

@@ -30,6 +30,8 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
       '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
       '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
       '--logfile', 'redis.log', '--daemonize', 'no',
+      // Keep the environment block readable: the marker above is how a leftover server is found.
+      '--set-proc-title', 'no',
     ],
     marker,
     { stdio: 'ignore' },

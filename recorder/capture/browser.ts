@@ -42,6 +42,8 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     '--disable-component-update',
     '--disable-sync',
     '--disable-default-apps',
+    '--disable-breakpad',
+    '--disable-crash-reporter',
     '--disable-dev-shm-usage',
     '--disable-background-timer-throttling',
     '--disable-renderer-backgrounding',

@@ -79,3 +79,28 @@ export function analyse(file: string) {
     meanVolumeDb: info.audio ? meanVolumeDb(file) : -Infinity,
   };
 }
+
+/**
+ * Audio/video offset in ms (positive: audio late). The test page flashes a block at x=1200 while its
+ * beep sounds (both driven by the audio clock); compare flash onsets with beep onsets.
+ */
+export function avOffsetMs(file: string): { median: number; matched: number } | null {
+  const flashes = run('ffmpeg', ['-v', 'error', '-i', file, '-an', '-vf', 'crop=80:40:1200:0,scale=1:1:flags=area', '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-']).stdout;
+  const pts = run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file])
+    .stdout.toString()
+    .trim()
+    .split('\n')
+    .map(Number);
+  const video: number[] = [];
+  for (let i = 1; i < flashes.length && i < pts.length; i++) if (flashes[i]! > 128 && flashes[i - 1]! <= 128) video.push(pts[i]!);
+  const err = run('ffmpeg', ['-v', 'info', '-i', file, '-vn', '-af', 'silencedetect=noise=-30dB:d=0.3', '-f', 'null', '-']).stderr;
+  const audio = [...err.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const offsets: number[] = [];
+  for (const v of video) {
+    const nearest = audio.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity);
+    if (Math.abs(nearest - v) < 0.5) offsets.push(nearest - v);
+  }
+  if (!offsets.length) return null;
+  offsets.sort((a, b) => a - b);
+  return { median: Math.round(offsets[offsets.length >> 1]! * 1000), matched: offsets.length };
+}
