@@ -87,14 +87,7 @@ export class Session {
 
   private async record(): Promise<void> {
     const { request } = this.job;
-    const { config } = this.d;
-    this.rb = await launchBrowser({
-      chromiumPath: config.chromiumPath,
-      width: request.Width,
-      height: request.Height,
-      tmpDir: dirs(config.dataDir).tmp,
-      marker: this.marker,
-    });
+    this.rb = await this.launch();
     const { browser, page } = this.rb;
     browser.on('disconnected', () => this.requestStop('crash'));
     page.on('error', (err) => {
@@ -135,6 +128,26 @@ export class Session {
       await this.emitFailed(TaskErrorCode.RecorderLost, 'the recorder shut down during the recording; the video holds what was recorded until then', videos);
     } else {
       await this.d.events.emit({ type: 'finished', videos });
+    }
+  }
+
+  /** A browser for the task; one more try if the first launch fails (a busy machine, a slow start). */
+  private async launch(): Promise<RecordingBrowser> {
+    const { request } = this.job;
+    const { config } = this.d;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launchBrowser({
+          chromiumPath: config.chromiumPath,
+          width: request.Width,
+          height: request.Height,
+          tmpDir: dirs(config.dataDir).tmp,
+          marker: this.marker,
+        });
+      } catch (err) {
+        if (attempt >= 2 || this.stopReason) throw err;
+        this.log.warn({ err: String(err) }, 'browser launch failed; trying once more');
+      }
     }
   }
 

@@ -99,26 +99,41 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
   }
 }
 
-/** Resizes the window until the page's viewport is exactly width×height CSS pixels. */
+/**
+ * Resizes the window until the page's viewport is exactly width×height CSS pixels. Reads the viewport
+ * through CDP (no page script, so a navigation cannot break it) and waits for each resize to land
+ * before correcting again: the browser's own UI height varies, and resizes are slow under load.
+ */
 async function fitViewport(page: Page, width: number, height: number): Promise<void> {
   const cdp = await page.createCDPSession();
+  const viewport = async () => {
+    const m = (await cdp.send('Page.getLayoutMetrics')) as { cssLayoutViewport: { clientWidth: number; clientHeight: number } };
+    return { w: m.cssLayoutViewport.clientWidth, h: m.cssLayoutViewport.clientHeight };
+  };
   try {
     const { windowId } = (await cdp.send('Browser.getWindowForTarget')) as { windowId: number };
-    let seen = '';
-    for (let i = 0; i < 10; i++) {
-      const [w, h] = await page.evaluate('[innerWidth, innerHeight]') as [number, number];
-      seen = `${w}×${h}`;
-      if (w === width && h === height) return;
-      const { bounds } = (await cdp.send('Browser.getWindowBounds', { windowId })) as {
-        bounds: { width: number; height: number };
-      };
+    let seen = { w: 0, h: 0 };
+    for (let i = 0; i < 12; i++) {
+      seen = await viewport();
+      if (seen.w === width && seen.h === height) {
+        // Confirm it holds: a resize from launch may still be on its way.
+        await new Promise((r) => setTimeout(r, 100));
+        const again = await viewport();
+        if (again.w === width && again.h === height) return;
+        continue;
+      }
+      const { bounds } = (await cdp.send('Browser.getWindowBounds', { windowId })) as { bounds: { width: number; height: number } };
       await cdp.send('Browser.setWindowBounds', {
         windowId,
-        bounds: { width: bounds.width + width - w!, height: bounds.height + height - h! },
+        bounds: { width: bounds.width + width - seen.w, height: bounds.height + height - seen.h },
       });
-      await new Promise((r) => setTimeout(r, 30 + i * 20));
+      for (let waited = 0; waited < 2000; waited += 25) {
+        await new Promise((r) => setTimeout(r, 25));
+        const now = await viewport();
+        if (now.w !== seen.w || now.h !== seen.h) break;
+      }
     }
-    throw new Error(`could not size the page to ${width}×${height} (it stays ${seen})`);
+    throw new Error(`could not size the page to ${width}×${height} (it stays ${seen.w}×${seen.h})`);
   } finally {
     await cdp.detach().catch(() => undefined);
   }
