@@ -191,7 +191,7 @@ function tryCallback(t: TaskRecord, now: number, config: ActorConfig): Decision 
   // nextAt doubles as a watchdog: if the try's result never comes back (host lost), the alarm retries.
   const r: TaskRecord = {
     ...t,
-    callback: { ...t.callback, tries, nextAt: now + config.callback.timeoutMs + config.callback.watchdogSlackMs },
+    callback: { ...t.callback, tries, tryAt: now, nextAt: now + config.callback.timeoutMs + config.callback.watchdogSlackMs },
   };
   const body = toDescribe(finish(r, now));
   return {
@@ -210,7 +210,7 @@ function onCallbackResult(
   config: ActorConfig,
 ): Decision {
   if (t.Status !== 'callback' || !t.callback || msg.tryNumber !== t.callback.tries) return keep(t);
-  if (msg.ok) return keep(finish(t, now));
+  if (msg.ok) return keep(finish(t, t.callback.tryAt ?? now));
   const failed: TaskRecord = { ...t, callback: { ...t.callback, lastError: msg.error ?? 'unknown error' } };
   if (t.callback.tries >= config.callback.maxTries) return callbackExhausted(failed, now);
   const nextAt = now + retryDelayMs(config.callback, t.callback.tries);

@@ -35,7 +35,9 @@ const ms = z.number().int().nonnegative();
 
 export const CallbackProgress = z.object({
   tries: z.number().int().nonnegative(),
-  nextAt: ms.nullable(), // when the next try is due; null while a try is under way
+  nextAt: ms.nullable(), // when the next try is due (or, while a try is under way, its watchdog)
+  /** When the latest try was sent: its body says the task finished then, so success keeps that time. */
+  tryAt: ms.optional(),
   lastError: z.string().optional(),
 });
 

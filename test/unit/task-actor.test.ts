@@ -261,10 +261,11 @@ describe('TaskActor: callback', () => {
     assert.equal('RequestID' in effect.body, false);
   });
 
-  it('success finishes the task', () => {
-    const d = decide(finishing().record, { kind: 'callbackResult', tryNumber: 1, ok: true }, T0 + 10_100, config);
+  it('success finishes the task, with the FinishTime the callback carried', () => {
+    const d = decide(finishing().record, { kind: 'callbackResult', tryNumber: 1, ok: true }, T0 + 12_100, config);
     assert.equal(d.record.Status, 'finished');
     assert.equal(d.record.Result.ErrorCode, undefined);
+    assert.equal(d.record.FinishTime, T0 + 10_000, 'Describe and the callback agree');
   });
 
   it('failures retry with growing delays, then end finished with CallbackFailed and the videos', () => {
