@@ -90,6 +90,8 @@ export class Session {
     this.rb = await this.launch();
     const { browser, page } = this.rb;
     browser.on('disconnected', () => this.requestStop('crash'));
+    // Nobody is there to answer a dialog: an alert or a beforeunload prompt would freeze the page.
+    page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
     page.on('error', (err) => {
       this.log.warn({ err: String(err) }, 'the page crashed; reloading it');
       void this.d.events.emit({ type: 'warning', message: `the page crashed (${String(err)}); reloading it` });
@@ -105,8 +107,9 @@ export class Session {
     });
 
     if (!this.stopReason) {
-      const loadError = await this.load(page);
-      if (loadError) {
+      // A Stop while the page is still loading need not wait for the load.
+      const loadError = await Promise.race([this.load(page), this.stopAsked.then(() => null)]);
+      if (loadError && !this.stopReason) {
         await this.emitFailed(TaskErrorCode.PageLoadFailed, loadError, []);
         return;
       }

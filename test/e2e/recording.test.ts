@@ -188,6 +188,29 @@ describe('recording a page end to end', () => {
     assert.equal(a.StartTime, undefined);
   });
 
+  it('a page with an alert and a beforeunload prompt records and reloads all the same', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html', { dialogs: 1 }) });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(2000);
+    await ok('Refresh', id);
+    await sleep(2500);
+    await ok('Stop', id);
+    const { task, file } = await finishedVideo(id);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 4.5, tolerance: 0.8 });
+    const restarts = a.counters.slice(1).filter((v, i) => v < a.counters[i]! - 50).length;
+    assert.equal(restarts, 1, 'the beforeunload prompt did not stop the reload');
+  });
+
+  it('Stop while the page is still loading ends the task at once', async () => {
+    const id = await start({ RecordURL: pages.url('hang'), ReadyTimeout: 60 });
+    await sleep(2500);
+    const stopAt = Date.now();
+    await ok('Stop', id);
+    const task = await svc.waitForStatus(id, 'finished', 15_000);
+    assert.ok(Date.now() - stopAt < 10_000, 'it did not wait for the 60 s ReadyTimeout');
+    assert.equal(task.Result.ErrorCode, 'NothingRecorded');
+  });
+
   it('no Chromium, ffmpeg or redis-server outlives the service', async () => {
     const id = await start({ RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);

@@ -13,11 +13,17 @@ export type PageServer = {
 
 export async function startPageServer(): Promise<PageServer> {
   const marks = new Map<string, number>();
+  const hanging = new Set<import('node:http').ServerResponse>();
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     if (u.pathname === '/mark') {
       marks.set(u.searchParams.get('id') ?? '', Number(u.searchParams.get('frame')));
       res.writeHead(204).end();
+      return;
+    }
+    if (u.pathname === '/hang') {
+      req.socket.setTimeout(0); // never answers: a page that does not finish loading
+      hanging.add(res);
       return;
     }
     if (u.pathname === '/status/404') {
@@ -44,6 +50,9 @@ export async function startPageServer(): Promise<PageServer> {
       return `http://127.0.0.1:${port}/${page}${q ? `?${q}` : ''}`;
     },
     marks,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
