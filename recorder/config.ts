@@ -10,6 +10,8 @@ export type RecorderConfig = {
   dataDir: string;
   publicUrl: string;
   chromiumPath: string;
+  /** Extra flags for every Chromium. */
+  chromiumFlags: string[];
   ffmpegPath: string;
   ffprobePath: string;
   /** Environment marker of every process this recorder starts. */

@@ -142,6 +142,7 @@ export class Session {
       try {
         return await launchBrowser({
           chromiumPath: config.chromiumPath,
+          extraFlags: config.chromiumFlags,
           width: request.Width,
           height: request.Height,
           tmpDir: dirs(config.dataDir).tmp,

@@ -114,6 +114,7 @@ export async function startService(settings: Settings, log: Logger, createApp: A
           dataDir: settings.DATA_DIR,
           publicUrl: settings.PUBLIC_URL,
           chromiumPath: settings.CHROMIUM_PATH,
+          chromiumFlags: settings.CHROMIUM_FLAGS.split(/\s+/).filter(Boolean),
           ffmpegPath: settings.FFMPEG_PATH,
           ffprobePath: settings.FFPROBE_PATH,
           marker,

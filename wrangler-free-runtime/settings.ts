@@ -43,6 +43,14 @@ const Env = z.object({
   ROLE: z.enum(['all', 'api', 'recorder'], { error: 'must be "all", "api" or "recorder"' }).default('all'),
   RECORDER_SLOTS: int(1, 64).default(2),
   CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
+  /** Extra Chromium flags, space-separated (a proxy, a feature switch). */
+  CHROMIUM_FLAGS: z
+    .string()
+    .trim()
+    .refine((s) => s.split(/\s+/).every((f) => f === '' || /^--[a-z0-9-]+(=.*)?$/i.test(f)), {
+      error: 'must be space-separated flags, each like --name or --name=value',
+    })
+    .default(''),
   FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
   LOG_LEVEL: z

@@ -12,6 +12,7 @@ const MIN_WINDOW_WIDTH = 500;
 
 export type LaunchOptions = {
   chromiumPath: string;
+  extraFlags: string[];
   width: number;
   height: number;
   tmpDir: string;
@@ -61,6 +62,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     // tabCapture without a user gesture needs the extension allow-listed.
     `--allowlisted-extension-id=${EXT_ID}`,
     // Not --mute-audio: it silences the captured audio too.
+    ...o.extraFlags,
   ];
   const [file, args] = guardedCommand(o.chromiumPath, flags);
   let browser: Browser | null = null;

@@ -21,6 +21,7 @@ describe('settings', () => {
     [{ LOG_LEVEL: 'loud' }, 'setting LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ ROLE: 'everything' }, 'setting ROLE must be "all", "api" or "recorder" (got "everything")'],
     [{ CHROMIUM_PATH: '/nonexistent/chromium' }, 'setting CHROMIUM_PATH must name an existing executable (got "/nonexistent/chromium")'],
+    [{ CHROMIUM_FLAGS: '--ok rm -rf' }, 'setting CHROMIUM_FLAGS must be space-separated flags, each like --name or --name=value (got "--ok rm -rf")'],
     [{ CALLBACK_SECRET: 'short' }, 'setting CALLBACK_SECRET must be at least 16 characters (got "short")'],
   ];
   for (const [env, message] of bad) {
