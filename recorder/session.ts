@@ -22,6 +22,8 @@ import type { StorageTarget } from './storage/target.js';
 type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed';
 
 const FPS = 30;
+/** A page that crashes more often than this is given up on. */
+const MAX_CRASH_RELOADS = 3;
 
 export class Session {
   private rb: RecordingBrowser | null = null;
@@ -33,6 +35,8 @@ export class Session {
   private readonly stopAsked = new Promise<void>((r) => (this.wakeStop = r));
   private commands: Promise<void> = Promise.resolve();
   private pauseWanted = false;
+  private captureError = '';
+  private crashReloads = 0;
   private readonly marker: Marker;
   private readonly log: Logger;
 
@@ -93,6 +97,10 @@ export class Session {
     // Nobody is there to answer a dialog: an alert or a beforeunload prompt would freeze the page.
     page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
     page.on('error', (err) => {
+      if (++this.crashReloads > MAX_CRASH_RELOADS) {
+        this.log.warn({ err: String(err) }, 'the page keeps crashing; stopping');
+        return this.requestStop('crash');
+      }
       this.log.warn({ err: String(err) }, 'the page crashed; reloading it');
       void this.d.events.emit({ type: 'warning', message: `the page crashed (${String(err)}); reloading it` });
       void page.reload().catch(() => undefined);
@@ -120,17 +128,28 @@ export class Session {
     const recorded = await this.closeCapture();
     await this.rb.close();
     this.rb = null;
+    const failure = this.failure();
+    if (!recorded && failure) return this.emitFailed(failure.code, `${failure.why}, before anything was recorded`, []);
     await this.d.events.emit({ type: 'stopped', recorded });
     if (!recorded) return;
 
     const videos = await this.finish();
     if (!videos) return;
-    if (this.stopReason === 'crash') {
-      await this.emitFailed(TaskErrorCode.RecordFailed, 'the browser exited during the recording; the video holds what was recorded until then', videos);
-    } else if (this.stopReason === 'shutdown') {
-      await this.emitFailed(TaskErrorCode.RecorderLost, 'the recorder shut down during the recording; the video holds what was recorded until then', videos);
-    } else {
-      await this.d.events.emit({ type: 'finished', videos });
+    if (failure) await this.emitFailed(failure.code, `${failure.why}; the video holds what was recorded until then`, videos);
+    else await this.d.events.emit({ type: 'finished', videos });
+  }
+
+  /** Why the recording ended, when it was not asked to. */
+  private failure(): { code: string; why: string } | null {
+    switch (this.stopReason) {
+      case 'crash':
+        return { code: TaskErrorCode.RecordFailed, why: 'the browser or the page crashed' };
+      case 'capture-failed':
+        return { code: TaskErrorCode.RecordFailed, why: `the capture failed (${this.captureError})` };
+      case 'shutdown':
+        return { code: TaskErrorCode.RecorderLost, why: 'the recorder shut down' };
+      default:
+        return null;
     }
   }
 
@@ -183,7 +202,15 @@ export class Session {
       });
       this.capture = capture;
       capture.onMessage = (m) => this.log[m.type === 'error' ? 'warn' : 'debug']({ capture: m.message }, 'capture says');
-      void capture.ended.then(() => this.requestStop('crash'));
+      // The socket closes as the browser dies, sometimes before the disconnect is seen: give that
+      // a moment, so the failure is named for its cause.
+      void capture.ended.then(() =>
+        setTimeout(() => {
+          if (this.stopReason) return;
+          this.captureError = 'the capture ended by itself';
+          this.requestStop('capture-failed');
+        }, 500),
+      );
       const frame = await Promise.race([
         capture.firstFrame,
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no frame within 10 s of starting the capture')), 10_000)),
@@ -195,9 +222,9 @@ export class Session {
       }
       await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);
       if (this.pauseWanted) await this.apply('pause');
-    })().catch(async (err) => {
+    })().catch((err) => {
       this.log.error({ err: String(err) }, 'capture did not start');
-      await this.d.events.emit({ type: 'warning', message: `capture did not start: ${(err as Error).message}` });
+      this.captureError = (err as Error).message ?? String(err);
       this.requestStop('capture-failed');
     });
   }

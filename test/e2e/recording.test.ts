@@ -1,7 +1,7 @@
 // Recording end to end through HTTP on the embedded default (private redis-server, real Chromium,
 // real ffmpeg), on a page that paints a frame counter and beeps. Every check is on the file itself.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import puppeteer from 'puppeteer-core';
@@ -211,6 +211,36 @@ describe('recording a page end to end', () => {
     assert.equal(task.Result.ErrorCode, 'NothingRecorded');
   });
 
+  it('a crashed page is reloaded and the recording goes on', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(2000);
+    const renderers = chromiumOf(id, (args) => args.includes('--type=renderer') && !args.includes('--extension-process'));
+    assert.ok(renderers.length >= 1, 'the page has a renderer');
+    for (const pid of renderers) process.kill(pid, 'SIGKILL'); // the page's, and a spare one if any
+    await sleep(3000);
+    await ok('Stop', id);
+    const { task, file } = await finishedVideo(id);
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 5, tolerance: 0.8 });
+    assert.ok(a.counters.slice(1).some((v, i) => v < a.counters[i]! - 50), 'the page started over after the crash');
+  });
+
+  it('a browser that dies mid-recording: RecordFailed, with the video of what was recorded', async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(4000);
+    const [main] = chromiumOf(id, (args) => !args.includes('--type='));
+    process.kill(main!, 'SIGKILL');
+    const task = await svc.waitForStatus(id, 'finished', 30_000);
+    assert.equal(task.Result.ErrorCode, 'RecordFailed');
+    assert.match(task.Result.ErrorMessage, /crashed; the video holds what was recorded until then/);
+    assert.equal(task.Result.Videos.length, 1);
+    const res = await fetch(task.Result.Videos[0].FileURL);
+    const file = join(svc.dataDir, `${id}.mp4`);
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 3.5, tolerance: 1 });
+  });
+
   it('no Chromium, ffmpeg or redis-server outlives the service', async () => {
     const id = await start({ RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
@@ -222,6 +252,19 @@ describe('recording a page end to end', () => {
     });
   });
 });
+
+/** Chromium processes of a task whose command line passes `test`. */
+function chromiumOf(taskId: string, test: (args: string) => boolean): number[] {
+  return findMarked({ WEBRECORD_TASK: taskId }).filter((pid) => {
+    try {
+      // Chromium's children rewrite their command line as one space-joined string.
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      return /^\S*chromium\s/.test(cmd) && test(cmd);
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Loads the file in Chromium's <video>: duration as reported, it plays, and it seeks. */
 async function playsInChromium(url: string, duration: number): Promise<void> {
