@@ -1,7 +1,7 @@
 // The task's state machine (statuses of ../shared/API.md) as pure functions: given the stored task,
 // a message and the time, decide the new task, the answer and the effects for the runtime to carry
 // out. No I/O here; the runtime persists the record (fenced) and then performs the effects.
-import type { StartRequest, TaskCommand } from '../protocol/api.js';
+import type { StoredRequest, TaskCommand } from '../protocol/api.js';
 import { TaskErrorCode } from '../protocol/errors.js';
 import type { RecorderCommand, RecorderEvent, StartJob } from '../protocol/recorder.js';
 import { toDescribe, type DescribeView, type TaskRecord, type TaskStatus, type Video } from '../protocol/task.js';
@@ -29,7 +29,7 @@ const OK: Reply = { ok: true };
 const LIVE: readonly TaskStatus[] = ['normal', 'recording', 'paused'];
 const CLOSING: readonly TaskStatus[] = ['canceled', 'transcode', 'upload'];
 
-export function createTask(taskId: string, request: StartRequest, now: number): Decision {
+export function createTask(taskId: string, request: StoredRequest, now: number): Decision {
   const record: TaskRecord = {
     v: 1,
     TaskID: taskId,
@@ -142,6 +142,9 @@ function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConf
         config,
         { ErrorCode: e.code, ErrorMessage: e.message },
       );
+    case 'progress':
+      // What can be watched already (a live playlist) shows in Describe while recording.
+      return LIVE.includes(t.Status) || t.Status === 'canceled' ? keep(withVideos(r, e.videos)) : keep(r);
     case 'paused':
     case 'resumed':
     case 'refreshed':

@@ -125,6 +125,19 @@ export const StartRequest = z.object({
 });
 export type StartRequest = z.infer<typeof StartRequest>;
 
+/**
+ * The Start request as tasks and jobs store it: the HLS key only sealed (SealedKey), never in the
+ * clear; strict, so a plain EncryptKey can never slip into storage.
+ */
+export const StoredRequest = StartRequest.extend({
+  Output: StartRequest.shape.Output.extend({
+    Video: z
+      .object({ Muxer: z.enum(['mp4', 'hls']), AuthUrl: z.string().optional(), SealedKey: z.string().optional() })
+      .strict(),
+  }),
+});
+export type StoredRequest = z.infer<typeof StoredRequest>;
+
 const even = (n: number) => n - (n % 2);
 
 export function normalizeStart(d: StartData): StartRequest {

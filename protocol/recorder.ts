@@ -1,13 +1,13 @@
 // What crosses between the runtime and the recorders (over Redis streams): Start jobs, commands to
 // the recorder that holds a task, and the events a recorder reports back.
 import { z } from 'zod';
-import { StartRequest } from './api.js';
+import { StoredRequest } from './api.js';
 import { Video } from './task.js';
 
 export const StartJob = z.object({
   TaskID: z.string(),
   attempt: z.number().int().positive(),
-  request: StartRequest,
+  request: StoredRequest,
 });
 export type StartJob = z.infer<typeof StartJob>;
 
@@ -37,6 +37,8 @@ export const RecorderEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('paused') }),
   z.object({ ...base, type: z.literal('resumed') }),
   z.object({ ...base, type: z.literal('refreshed') }),
+  /** What can be watched already while recording (a live HLS playlist), as it grows. */
+  z.object({ ...base, type: z.literal('progress'), videos: z.array(Video) }),
   /** The page called window.stopRecord(). */
   z.object({ ...base, type: z.literal('stopRequested') }),
   /** Capture has ended and the browser is closed; `recorded` tells whether anything was captured. */

@@ -1,6 +1,6 @@
 // A task as stored (TaskRecord) and as answered by Describe (DescribeView).
 import { z } from 'zod';
-import { StartRequest } from './api.js';
+import { StoredRequest } from './api.js';
 
 export const TASK_STATUSES = [
   'normal',
@@ -52,7 +52,7 @@ export const TaskRecord = z.object({
   StopTime: ms.optional(),
   FinishTime: ms.optional(),
   Result: TaskResult,
-  request: StartRequest,
+  request: StoredRequest,
   /** Which recording attempt is current; events of other attempts are stale. */
   attempt: z.number().int().positive(),
   recorderId: z.string().nullable(),

@@ -16,6 +16,9 @@ export type RecorderConfig = {
   ffprobePath: string;
   /** Environment marker of every process this recorder starts. */
   marker: Marker;
+  hlsSegmentSeconds: number;
+  /** Opens the sealed HLS keys of Start requests. */
+  kek: Buffer;
 };
 
 export const dirs = (dataDir: string) => ({
@@ -25,4 +28,6 @@ export const dirs = (dataDir: string) => ({
   tmp: join(dataDir, 'tmp'),
   /** The local storage target, served at /files. */
   files: join(dataDir, 'files'),
+  /** The key-wrapping key when none is configured. */
+  kek: join(dataDir, 'secrets', 'key-wrap.key'),
 });

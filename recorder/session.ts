@@ -1,7 +1,7 @@
 // One recording: a browser with the task's page (the source), the capture streaming into the
 // intermediate file (the sink), then the finished file put into its storage target. Reports every
 // step as an event; knows nothing of the task's state machine beyond obeying commands.
-import { rm, unlink } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { TaskErrorCode } from '../protocol/errors.js';
@@ -14,9 +14,11 @@ import type { CaptureServer } from './capture/capture-server.js';
 import { TabCapture } from './capture/tab-capture.js';
 import type { TaskEvents } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
-import { probe } from './ffmpeg/probe.js';
-import { remuxToMp4 } from './finish/mp4.js';
+import type { Output } from './outputs/output.js';
+import { planOutput, remake } from './outputs/plan.js';
+import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
+import { LiveMuxer } from './sinks/live-muxer.js';
 import type { StorageTarget } from './storage/target.js';
 
 type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed';
@@ -29,6 +31,10 @@ export class Session {
   private rb: RecordingBrowser | null = null;
   private capture: TabCapture | null = null;
   private sink: IntermediateFile | null = null;
+  private output: Output | null = null;
+  private muxer: LiveMuxer | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private browserClosed: Promise<void> = Promise.resolve();
   private captureStart: Promise<void> | null = null;
   private stopReason: StopReason | null = null;
   private wakeStop!: () => void;
@@ -126,7 +132,8 @@ export class Session {
 
     await this.stopAsked;
     const recorded = await this.closeCapture();
-    await this.rb.close();
+    // The browser closes while the output is finished.
+    this.browserClosed = this.rb.close();
     this.rb = null;
     const failure = this.failure();
     if (!recorded && failure) return this.emitFailed(failure.code, `${failure.why}, before anything was recorded`, []);
@@ -193,8 +200,11 @@ export class Session {
     const rb = this.rb;
     const { request, TaskID, attempt } = this.job;
     this.captureStart = (async () => {
-      this.sink = await IntermediateFile.create(join(dirs(this.d.config.dataDir).cfs, TaskID, `${attempt}.mkv`));
-      const capture = await TabCapture.start(rb.sw, this.d.captureServer, this.sink, {
+      const { config, storage } = this.d;
+      this.sink = await IntermediateFile.create(join(dirs(config.dataDir).cfs, TaskID, `${attempt}.mkv`));
+      this.output = await planOutput(this.job, { config, storage, marker: this.marker });
+      this.muxer = LiveMuxer.start(config.ffmpegPath, this.output, this.marker);
+      const capture = await TabCapture.start(rb.sw, this.d.captureServer, new FanOut(this.sink, [this.muxer]), {
         tabId: rb.tabId,
         width: request.Width,
         height: request.Height,
@@ -222,6 +232,7 @@ export class Session {
       }
       await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);
       if (this.pauseWanted) await this.apply('pause');
+      this.reportProgress();
     })().catch((err) => {
       this.log.error({ err: String(err) }, 'capture did not start');
       this.captureError = (err as Error).message ?? String(err);
@@ -255,39 +266,49 @@ export class Session {
     return (this.sink?.bytes ?? 0) > 0;
   }
 
-  /** Makes the output file and stores it; null when that failed (the failure is reported). */
+  /** What can be watched already (a live HLS playlist) is reported as it grows. */
+  private reportProgress(): void {
+    let last = -1;
+    const tick = async () => {
+      const video = await this.output?.live().catch(() => null);
+      if (video && video.FileDuration !== last && !this.stopReason) {
+        last = video.FileDuration;
+        await this.d.events.emit({ type: 'progress', videos: [video] });
+      }
+    };
+    this.progressTimer = setInterval(() => void tick(), 2000);
+  }
+
+  /**
+   * Finishes the output (the live muxer only has the tail left to write; if it failed, the output
+   * is made again from the intermediate file) and publishes it. Null when that failed (reported).
+   */
   private async finish(): Promise<Video[] | null> {
-    const { config, storage } = this.d;
-    const { TaskID, attempt, request } = this.job;
-    const sink = this.sink!;
-    const name = outputName(request.Output.Cos?.TargetName, Date.now(), 'mp4');
-    const made = join(dirs(config.dataDir).tmp, `${TaskID}-${attempt}.mp4`);
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    const { config } = this.d;
+    const output = this.output!;
     try {
-      await remuxToMp4(config.ffmpegPath, sink.path, made, this.marker);
+      await this.muxer!.close();
     } catch (err) {
-      await unlink(made).catch(() => undefined);
-      await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the MP4 failed: ${(err as Error).message}`, []);
-      return null;
+      this.log.warn({ err: String(err) }, 'live muxing failed; making the output from the intermediate file');
+      try {
+        await output.discard();
+        await remake(config.ffmpegPath, output, [this.sink!.path], this.marker);
+      } catch (err2) {
+        await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the output failed: ${(err2 as Error).message}`, []);
+        return null;
+      }
     }
-    const info = await probe(config.ffprobePath, made, this.marker);
     await this.d.events.emit({ type: 'uploading' });
     let video: Video;
     try {
-      const stored = await storage.put(TaskID, name, made);
-      video = {
-        Filename: name,
-        FileSize: stored.size,
-        FileDuration: Math.round((info.durationSeconds ?? 0) * 1000) / 1000,
-        FileURL: stored.url,
-        ...(stored.fileId ? { FileId: stored.fileId } : {}),
-      };
+      video = await output.finalize(Date.now());
     } catch (err) {
-      await unlink(made).catch(() => undefined);
-      await this.emitFailed(TaskErrorCode.UploadFailed, `storing the file failed: ${(err as Error).message}`, []);
+      await this.emitFailed(TaskErrorCode.UploadFailed, `storing the output failed: ${(err as Error).message}`, []);
       return null;
     }
     // The result is safe: the intermediate recording is no longer needed.
-    await rm(join(dirs(config.dataDir).cfs, TaskID), { recursive: true, force: true });
+    await rm(join(dirs(config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
     return [video];
   }
 
@@ -296,16 +317,13 @@ export class Session {
   }
 
   private async cleanup(): Promise<void> {
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.muxer?.abort();
     await this.rb?.close().catch(() => undefined);
     this.rb = null;
+    await this.browserClosed.catch(() => undefined);
     // Whatever is left of this task's processes (a renderer that outlived its browser, ffmpeg).
     const swept = sweepMarked(this.marker);
     if (swept) this.log.warn({ swept }, 'ended leftover processes of the task');
   }
-}
-
-/** The file name: TargetName if given (with the right extension), else the stop time in ms. */
-export function outputName(targetName: string | undefined, stopMs: number, ext: 'mp4' | 'm3u8'): string {
-  if (!targetName) return `${stopMs}.${ext}`;
-  return targetName.toLowerCase().endsWith(`.${ext}`) ? targetName : `${targetName.replace(/\.(mp4|m3u8)$/i, '')}.${ext}`;
 }

@@ -2,7 +2,7 @@
 // lease with a fencing token), one message at a time (mailbox), state that survives the host (Redis,
 // fenced writes), alarms in Redis. The actor decides; this host persists, then performs the effects.
 import { type ActorConfig, type ActorMessage, createTask, decide, type Effect, nextAlarm, type Reply } from '../actors/task-actor.js';
-import type { StartRequest } from '../protocol/api.js';
+import type { StoredRequest } from '../protocol/api.js';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { TaskRecord } from '../protocol/task.js';
 import type { Logger } from '../lib/logger.js';
@@ -63,7 +63,7 @@ export class ActorHost {
     return this.active.size;
   }
 
-  create(taskId: string, request: StartRequest): Promise<void> {
+  create(taskId: string, request: StoredRequest): Promise<void> {
     return this.boxes.run(taskId, async () => {
       const token = await this.acquire(taskId);
       const decision = createTask(taskId, request, this.now());

@@ -1,6 +1,7 @@
 // The TaskGateway the edge talks to, backed by this host's actors and the task store.
 import type { Redis } from 'ioredis';
-import type { StartRequest, TaskCommand } from '../protocol/api.js';
+import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
+import { seal } from '../lib/key-wrap.js';
 import type { CommandOutcome, Health, StartOutcome, TaskGateway } from '../protocol/gateway.js';
 import { keys } from '../protocol/keys.js';
 import { toDescribe, type DescribeView } from '../protocol/task.js';
@@ -23,6 +24,8 @@ export class RuntimeGateway implements TaskGateway {
       link: RecorderLink;
       capabilities: Capabilities;
       recordIdTtlMs: number;
+      /** Seals HLS keys before anything is stored. */
+      kek: Buffer;
       newTaskId?: () => string;
     },
   ) {}
@@ -40,7 +43,7 @@ export class RuntimeGateway implements TaskGateway {
       }
     }
     try {
-      await this.d.host.create(taskId, request);
+      await this.d.host.create(taskId, this.sealed(request));
     } catch (err) {
       if (request.RecordId) await this.d.redis.del(keys.recordId(request.RecordId)).catch(() => undefined);
       throw err;
@@ -68,6 +71,12 @@ export class RuntimeGateway implements TaskGateway {
     } catch (err) {
       return { ok: false, detail: { redis: String(err) } };
     }
+  }
+
+  private sealed(r: StartRequest): StoredRequest {
+    const { EncryptKey, ...video } = r.Output.Video;
+    const stored = { ...video, ...(EncryptKey ? { SealedKey: seal(this.d.kek, Buffer.from(EncryptKey, 'hex')) } : {}) };
+    return { ...r, Output: { ...r.Output, Video: stored } };
   }
 
   private refuse(r: StartRequest): string | null {

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { loadKek } from '../lib/key-wrap.js';
 import type { Logger } from '../lib/logger.js';
 import type { TaskGateway } from '../protocol/gateway.js';
 import { dirs } from '../recorder/config.js';
@@ -36,6 +37,7 @@ export async function startService(settings: Settings, log: Logger, createApp: A
   };
 
   try {
+    const kek = loadKek(settings.KEY_WRAP_SECRET, dirs(settings.DATA_DIR).kek);
     let redisUrl = settings.REDIS_URL;
     let embedded: EmbeddedRedis | null = null;
     if (!redisUrl) {
@@ -92,6 +94,7 @@ export async function startService(settings: Settings, log: Logger, createApp: A
         link,
         capabilities: { cos: false, vod: false },
         recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
+        kek,
       });
       const edge = createApp(gateway, log.child({ component: 'edge' }));
       const http: HttpServer = await startHttpServer(edge, {
@@ -118,6 +121,8 @@ export async function startService(settings: Settings, log: Logger, createApp: A
           ffmpegPath: settings.FFMPEG_PATH,
           ffprobePath: settings.FFPROBE_PATH,
           marker,
+          hlsSegmentSeconds: settings.HLS_SEGMENT_SECONDS,
+          kek,
         },
         log.child({ component: 'recorder' }),
       );

@@ -62,6 +62,9 @@ const Env = z.object({
   CALLBACK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   CALLBACK_MAX_TRIES: int(1, 20).default(5),
   CALLBACK_FIRST_RETRY_MS: int(10, 600_000).default(10_000),
+  HLS_SEGMENT_SECONDS: int(1, 60).default(4),
+  /** Seals clients' HLS keys at rest; without it a random key is kept in DATA_DIR/secrets. */
+  KEY_WRAP_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   TASK_TTL_DAYS: int(1, 3650).default(30),
   LEASE_TTL_MS: int(1000, 60_000).default(5000),
   SHUTDOWN_GRACE_MS: int(1000, 600_000).default(30_000),

@@ -18,7 +18,7 @@ export type HlsOptions = {
 export type OutputOptions = {
   format: 'mp4' | 'hls' | 'null' | 'matroska';
   /** Stream selectors such as "0:v:0" or "0:a:0?" (trailing ? = optional). */
-  maps?: string[];
+  maps?: readonly string[];
   videoCodec?: 'copy' | 'libx264';
   audioCodec?: 'copy' | 'aac' | 'none';
   audioBitrate?: `${number}k`;

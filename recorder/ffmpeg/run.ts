@@ -16,9 +16,11 @@ export async function runTool(
   command: string,
   args: string[],
   marker: Marker,
-  opts: { signal?: AbortSignal; maxStdout?: number } = {},
+  opts: { signal?: AbortSignal; maxStdout?: number; secret?: Buffer } = {},
 ): Promise<RunResult> {
-  const child = spawnGuarded(command, args, marker, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A secret (an encryption key) goes through a pipe on fd 3: never on disk, never in argv.
+  const child = spawnGuarded(command, args, marker, { stdio: ['ignore', 'pipe', 'pipe', ...(opts.secret ? (['pipe'] as const) : [])] });
+  if (opts.secret) (child.stdio[3] as import('node:stream').Writable).end(opts.secret);
   const out: Buffer[] = [];
   let outLen = 0;
   let err = '';

@@ -10,9 +10,7 @@ export class LocalStorage implements StorageTarget {
   ) {}
 
   async put(taskId: string, name: string, localPath: string): Promise<Stored> {
-    const dir = join(this.filesDir, taskId);
-    await mkdir(dir, { recursive: true });
-    const dest = join(dir, name);
+    const dest = join(await this.liveDir(taskId), name);
     try {
       await rename(localPath, dest);
     } catch (err) {
@@ -21,6 +19,16 @@ export class LocalStorage implements StorageTarget {
       await unlink(localPath);
     }
     const { size } = await stat(dest);
-    return { url: `${this.publicUrl}/files/${encodeURIComponent(taskId)}/${encodeURIComponent(name)}`, size };
+    return { url: this.urlOf(taskId, name), size };
+  }
+
+  async liveDir(taskId: string): Promise<string> {
+    const dir = join(this.filesDir, taskId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  urlOf(taskId: string, name: string): string {
+    return `${this.publicUrl}/files/${encodeURIComponent(taskId)}/${encodeURIComponent(name)}`;
   }
 }

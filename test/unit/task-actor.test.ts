@@ -195,6 +195,15 @@ describe('TaskActor: recorder events', () => {
     assert.deepEqual(d.record.Result, { ErrorCode: 'RecordFailed', ErrorMessage: 'browser exited', Videos: [VIDEO] });
   });
 
+  it('progress shows the live playlist while recording, and the final video replaces it', () => {
+    const live = { ...VIDEO, Filename: 'index.m3u8', FileDuration: 4 };
+    const t = decide(task('recording'), { kind: 'event', event: ev('progress', { videos: [live] }) }, T0, config).record;
+    assert.equal(t.Status, 'recording');
+    assert.deepEqual(t.Result.Videos, [live]);
+    const done = decide({ ...t, Status: 'upload' }, { kind: 'event', event: ev('finished', { videos: [VIDEO] }) }, T0, config).record;
+    assert.deepEqual(done.Result.Videos, [VIDEO]);
+  });
+
   it('the page calling window.stopRecord() stops the task like a Stop', () => {
     const d = decide(task('recording'), { kind: 'event', event: ev('stopRequested') }, T0 + 7000, config);
     assert.equal(d.record.Status, 'canceled');
@@ -208,6 +217,7 @@ describe('TaskActor: recorder events', () => {
     ev('accepted'), ev('recording', { width: 1280, height: 720 }), ev('paused'), ev('resumed'), ev('refreshed'),
     ev('stopRequested'), ev('stopped', { recorded: true }), ev('stopped', { recorded: false }), ev('uploading'),
     ev('finished', { videos: [VIDEO] }), ev('failed', { code: 'RecordFailed', message: 'x', videos: [] }), ev('warning', { message: 'w' }),
+    ev('progress', { videos: [VIDEO] }),
   ];
   for (const status of TASK_STATUSES) {
     it(`every event when ${status}: never goes back, finished stays finished`, () => {

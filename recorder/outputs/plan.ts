@@ -1,0 +1,38 @@
+// Which output a job asks for, and making it from recorded files (when live muxing failed, or to
+// finish the task of a recorder that died).
+import type { Marker } from '../../lib/child-process.js';
+import { open } from '../../lib/key-wrap.js';
+import type { StartJob } from '../../protocol/recorder.js';
+import { dirs, type RecorderConfig } from '../config.js';
+import { FfmpegArgs } from '../ffmpeg/args.js';
+import { runTool } from '../ffmpeg/run.js';
+import type { StorageTarget } from '../storage/target.js';
+import { HlsOutput } from './hls.js';
+import { Mp4Output } from './mp4.js';
+import type { Output } from './output.js';
+
+export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; storage: StorageTarget; marker: Marker }): Promise<Output> {
+  const { request, TaskID, attempt } = job;
+  const video = request.Output.Video;
+  const targetName = request.Output.Cos?.TargetName;
+  const tmpDir = dirs(ctx.config.dataDir).tmp;
+  if (video.Muxer === 'hls') {
+    return HlsOutput.create({
+      taskId: TaskID,
+      attempt,
+      targetName,
+      segmentSeconds: ctx.config.hlsSegmentSeconds,
+      tmpDir,
+      storage: ctx.storage,
+      key: video.SealedKey && video.AuthUrl ? { key: open(ctx.config.kek, video.SealedKey), authUrl: video.AuthUrl } : undefined,
+    });
+  }
+  return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, storage: ctx.storage, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
+}
+
+/** Writes `output` from the intermediate Matroska file. */
+export async function remake(ffmpegPath: string, output: Output, files: string[], marker: Marker): Promise<void> {
+  if (files.length !== 1) throw new Error(`expected one recorded file, got ${files.length}`);
+  const args = output.addTo(new FfmpegArgs().input(files[0]!, { format: 'matroska' })).toArgs();
+  await runTool(ffmpegPath, args, marker, output.secret ? { secret: output.secret } : {});
+}

@@ -1,0 +1,61 @@
+// A running ffmpeg that turns the chunks into the final format while recording (video copied,
+// audio to AAC). It never holds up the recording: writes are buffered, and if ffmpeg fails the
+// output is made again from the intermediate file at Stop.
+import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { exited, type Marker, spawnGuarded } from '../../lib/child-process.js';
+import { FfmpegArgs } from '../ffmpeg/args.js';
+import { FfmpegError } from '../ffmpeg/run.js';
+import type { Output } from '../outputs/output.js';
+import type { ChunkSink } from './chunk-sink.js';
+
+export class LiveMuxer implements ChunkSink {
+  private failure: string | null = null;
+  private stderr = '';
+  private readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.done = exited(child);
+    child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString('utf8')).slice(-8192)));
+    child.stdin!.on('error', (err) => (this.failure ??= `ffmpeg stopped reading: ${err.message}`));
+    child.on('error', (err) => (this.failure ??= `ffmpeg did not start: ${err.message}`));
+    void this.done.then(({ code, signal }) => {
+      if (code !== 0) this.failure ??= `ffmpeg exited (${signal ?? `exit ${code}`}): ${this.stderrTail()}`;
+    });
+  }
+
+  static start(ffmpegPath: string, output: Output, marker: Marker): LiveMuxer {
+    const args = output.addTo(new FfmpegArgs().input('pipe:0', { format: 'matroska' })).toArgs();
+    const secret = output.secret;
+    const child = spawnGuarded(ffmpegPath, args, marker, { stdio: ['pipe', 'ignore', 'pipe', ...(secret ? (['pipe'] as const) : [])] });
+    if (secret) (child.stdio[3] as Writable).end(secret);
+    return new LiveMuxer(child);
+  }
+
+  /** Why it failed, or null while it works. */
+  get failed(): string | null {
+    return this.failure;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) return;
+    this.child.stdin!.write(chunk);
+  }
+
+  /** Ends the input and waits for ffmpeg to write the tail; throws if the output is not whole. */
+  async close(): Promise<void> {
+    if (!this.failure) this.child.stdin!.end();
+    const { code, signal } = await this.done;
+    if (this.failure || code !== 0) {
+      throw new FfmpegError(this.failure ?? `ffmpeg exited (${signal ?? `exit ${code}`})`, this.stderr);
+    }
+  }
+
+  abort(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private stderrTail(): string {
+    return this.stderr.trim().split('\n').slice(-3).join(' | ');
+  }
+}
