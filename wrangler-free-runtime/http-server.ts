@@ -10,6 +10,12 @@ export function startHttpServer(
   opts: { host: string; port: number; filesDir: string },
 ): Promise<HttpServer> {
   const root = new Hono();
+  root.use('/files/*', async (c, next) => {
+    await next();
+    // Players want the HLS type; web players on other origins need CORS.
+    if (c.req.path.endsWith('.m3u8')) c.res.headers.set('Content-Type', 'application/vnd.apple.mpegurl');
+    c.res.headers.set('Access-Control-Allow-Origin', '*');
+  });
   root.use(
     '/files/*',
     serveStatic({

@@ -2,10 +2,12 @@
 // storage target's live directory while recording (so it can be watched live), turned into a VOD
 // playlist at Stop. With a key, every segment is AES-128 encrypted; ffmpeg reads the key from a pipe
 // and the playlist points players at AuthUrl for it. The key is never written anywhere.
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Marker } from '../../lib/child-process.js';
 import type { Video } from '../../protocol/task.js';
+import { videoSpan } from '../ffmpeg/probe.js';
 import type { FfmpegArgs } from '../ffmpeg/args.js';
 import type { StorageTarget } from '../storage/target.js';
 import { type Output, outputName, STREAMS } from './output.js';
@@ -19,7 +21,7 @@ export class HlsOutput implements Output {
   private readonly keyInfoPath: string | null;
 
   private constructor(
-    private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget },
+    private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget; ffprobePath: string; marker: Marker },
     playlist: string,
     keyInfoPath: string | null,
     key: Buffer | undefined,
@@ -37,6 +39,8 @@ export class HlsOutput implements Output {
     segmentSeconds: number;
     tmpDir: string;
     storage: StorageTarget;
+    ffprobePath: string;
+    marker: Marker;
     key?: HlsKey;
   }): Promise<HlsOutput> {
     // The playlist's name must be known while recording (it is watched live): TargetName, or index.m3u8.
@@ -48,7 +52,8 @@ export class HlsOutput implements Output {
       keyInfoPath = join(o.tmpDir, `${o.taskId}-${o.attempt}.keyinfo`);
       await writeFile(keyInfoPath, `${o.key.authUrl}\npipe:3\n${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
     }
-    return new HlsOutput({ taskId: o.taskId, dir, segmentSeconds: o.segmentSeconds, storage: o.storage }, playlist, keyInfoPath, o.key?.key);
+    const { taskId, segmentSeconds, storage, ffprobePath, marker } = o;
+    return new HlsOutput({ taskId, dir, segmentSeconds, storage, ffprobePath, marker }, playlist, keyInfoPath, o.key?.key);
   }
 
   addTo(args: FfmpegArgs): FfmpegArgs {
@@ -78,10 +83,32 @@ export class HlsOutput implements Output {
     // The EVENT playlist becomes a complete VOD playlist.
     text = text.replace('#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-PLAYLIST-TYPE:VOD');
     if (!text.includes('#EXT-X-ENDLIST')) text = `${text.trimEnd()}\n#EXT-X-ENDLIST\n`;
+    text = await this.measureLastSegment(text);
     await writeFile(`${path}.tmp`, text);
     await rename(`${path}.tmp`, path);
     if (this.keyInfoPath) await unlink(this.keyInfoPath).catch(() => undefined);
     return this.describe(text);
+  }
+
+  /**
+   * ffmpeg 5.1 writes a short EXTINF for the last segment when the input ends; the others are right.
+   * Measure that one segment (decrypted in memory when encrypted) and correct it.
+   */
+  private async measureLastSegment(text: string): Promise<string> {
+    const last = segmentsOf(text).at(-1);
+    if (!last) return text;
+    let bytes = await readFile(join(this.o.dir, last.uri));
+    if (this.secret) {
+      const iv = /#EXT-X-KEY:[^\n]*IV=0x([0-9a-fA-F]{32})/.exec(text)?.[1];
+      if (!iv) return text;
+      const d = createDecipheriv('aes-128-cbc', this.secret, Buffer.from(iv, 'hex'));
+      bytes = Buffer.concat([d.update(bytes), d.final()]);
+    }
+    const seconds = await videoSpan(this.o.ffprobePath, bytes, this.o.marker);
+    if (!(seconds > 0)) return text;
+    const at = text.lastIndexOf('#EXTINF:');
+    const end = text.indexOf(',', at);
+    return `${text.slice(0, at)}#EXTINF:${seconds.toFixed(6)}${text.slice(end)}`;
   }
 
   async discard(): Promise<void> {

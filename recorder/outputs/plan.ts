@@ -24,6 +24,8 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
       segmentSeconds: ctx.config.hlsSegmentSeconds,
       tmpDir,
       storage: ctx.storage,
+      ffprobePath: ctx.config.ffprobePath,
+      marker: ctx.marker,
       key: video.SealedKey && video.AuthUrl ? { key: open(ctx.config.kek, video.SealedKey), authUrl: video.AuthUrl } : undefined,
     });
   }

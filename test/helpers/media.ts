@@ -1,6 +1,6 @@
 // Checks on a recorded file itself: streams, duration, decoded frame counter, frame gaps, audio level.
 // Methods as in ../shared/reference/capture-spike (counter strip decode, volumedetect).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 function run(cmd: string, args: string[]): { stdout: Buffer; stderr: string } {
   const r = spawnSync(cmd, args, { maxBuffer: 1 << 30 });
@@ -33,7 +33,7 @@ export function videoFrameTimes(file: string): number[] {
     .stdout.toString()
     .trim()
     .split('\n')
-    .map(Number)
+    .map((l) => parseFloat(l))
     .filter((x) => Number.isFinite(x))
     .sort((a, b) => a - b);
 }
@@ -90,7 +90,7 @@ export function avOffsetMs(file: string): { median: number; matched: number } | 
     .stdout.toString()
     .trim()
     .split('\n')
-    .map(Number);
+    .map((l) => parseFloat(l));
   const video: number[] = [];
   for (let i = 1; i < flashes.length && i < pts.length; i++) if (flashes[i]! > 128 && flashes[i - 1]! <= 128) video.push(pts[i]!);
   const err = run('ffmpeg', ['-v', 'info', '-i', file, '-vn', '-af', 'silencedetect=noise=-30dB:d=0.3', '-f', 'null', '-']).stderr;
@@ -103,4 +103,31 @@ export function avOffsetMs(file: string): { median: number; matched: number } | 
   if (!offsets.length) return null;
   offsets.sort((a, b) => a - b);
   return { median: Math.round(offsets[offsets.length >> 1]! * 1000), matched: offsets.length };
+}
+
+/** Options that let ffmpeg read a local HLS playlist whose key is fetched over HTTP. */
+export const HLS_INPUT = ['-allowed_extensions', 'ALL', '-protocol_whitelist', 'file,http,tcp,crypto,data'];
+
+/**
+ * Decodes every frame and sample; returns ffmpeg's complaints (empty when it decoded cleanly).
+ * Asynchronous: ffmpeg may fetch a key from a server living in this very process.
+ */
+export async function decodeErrors(input: string, inputArgs: string[] = []): Promise<string> {
+  const r = await runAsync('ffmpeg', ['-v', 'error', ...inputArgs, '-i', input, '-f', 'null', '-']);
+  return r.stderr + (r.code === 0 ? '' : `exit ${r.code}`);
+}
+
+/** Copies a (possibly encrypted) HLS playlist into one MP4 for the usual checks. */
+export async function hlsToMp4(playlist: string, out: string): Promise<void> {
+  const r = await runAsync('ffmpeg', ['-v', 'error', '-y', ...HLS_INPUT, '-i', playlist, '-c', 'copy', out]);
+  if (r.code !== 0) throw new Error(`ffmpeg could not read ${playlist}: ${r.stderr.slice(-500)}`);
+}
+
+function runAsync(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }

@@ -1,0 +1,143 @@
+// MP4 and HLS outputs of the same recording with a pause; HLS watched live; AES-128 encryption
+// with a key that is never written anywhere.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { download, downloadHls } from '../helpers/download.js';
+import { analyse, decodeErrors, HLS_INPUT, hlsToMp4 } from '../helpers/media.js';
+import { type PageServer, startPageServer } from '../helpers/pages.js';
+import { type Answer, type RunningService, startService } from '../helpers/service.js';
+import { sleep } from '../helpers/wait.js';
+
+let svc: RunningService;
+let pages: PageServer;
+
+before(async () => {
+  pages = await startPageServer();
+  svc = await startService({ RECORDER_SLOTS: '2', HLS_SEGMENT_SECONDS: '4' });
+});
+after(async () => {
+  await svc?.stop();
+  await pages?.close();
+});
+
+/** Records 4 s, pauses 3 s, records 4 s more; `beforeStop` runs just before Stop. */
+async function pausedRecording(output: Record<string, unknown>, beforeStop?: (id: string) => Promise<void>): Promise<Answer> {
+  const started = await svc.api('Start', { RecordURL: pages.url('counter.html'), Output: { Video: output } });
+  assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
+  const id = started.TaskID as string;
+  await svc.waitForStatus(id, 'recording', 30_000);
+  await sleep(4000);
+  assert.equal((await svc.api('Pause', { TaskID: id })).ErrorCode, undefined);
+  await sleep(3000);
+  assert.equal((await svc.api('Resume', { TaskID: id })).ErrorCode, undefined);
+  await sleep(4000);
+  await beforeStop?.(id);
+  assert.equal((await svc.api('Stop', { TaskID: id })).ErrorCode, undefined);
+  const task = await svc.waitForStatus(id, 'finished', 60_000);
+  assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
+  assert.equal(task.Result.Videos.length, 1);
+  return task;
+}
+
+async function assertRecording(file: string) {
+  assert.equal(await decodeErrors(file), '', 'decodes fully');
+  const a = analyse(file);
+  assert.equal(a.info.video?.codec, 'h264');
+  assert.deepEqual([a.info.video?.width, a.info.video?.height], [1280, 720]);
+  assert.equal(a.info.audio?.codec, 'aac');
+  assert.ok(Math.abs(a.info.duration - 8) <= 0.5, `duration ${a.info.duration} s, want 8 ± 0.5 (the pause is not in it)`);
+  assert.ok(a.distinctPerSecond >= 28, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+  assert.ok(a.meanVolumeDb > -40, `audio present (mean ${a.meanVolumeDb} dB)`);
+  assert.ok(a.maxGap <= 0.2, `continuous across the pause (largest gap ${a.maxGap.toFixed(3)} s)`);
+  return a;
+}
+
+describe('MP4 and HLS of a recording with a 3 s pause', () => {
+  it('MP4: fragmented, decodes fully, 8 s, ≥ 28 distinct fps, audio', async () => {
+    const task = await pausedRecording({ Muxer: 'mp4' });
+    const v = task.Result.Videos[0];
+    const file = join(svc.dataDir, `${task.TaskID}.mp4`);
+    const bytes = await download(v.FileURL, file);
+    assert.equal(bytes.length, v.FileSize);
+    assert.ok(Math.abs(v.FileDuration - 8) <= 0.5);
+    await assertRecording(file);
+  });
+
+  it('HLS: live while recording, then a VOD playlist with ≥ 2 segments and ENDLIST, one continuous stream', async () => {
+    let live = '';
+    const task = await pausedRecording({ Muxer: 'hls' }, async (id) => {
+      const during = await svc.api('Describe', { TaskID: id });
+      assert.equal(during.Status, 'recording');
+      const url = during.Result.Videos[0]?.FileURL as string;
+      assert.match(url ?? '', /\/index\.m3u8$/, 'Describe names the live playlist while recording');
+      const res = await fetch(url);
+      assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+      live = await res.text();
+    });
+    assert.match(live, /#EXTINF:/, 'the live playlist already lists segments');
+    assert.doesNotMatch(live, /#EXT-X-ENDLIST/, 'and is not ended');
+
+    const v = task.Result.Videos[0];
+    assert.equal(v.Filename, 'index.m3u8');
+    const hls = await downloadHls(v.FileURL, join(svc.dataDir, `hls-${task.TaskID}`));
+    assert.equal(hls.bytes, v.FileSize, 'FileSize is the playlist plus its segments');
+    assert.ok(hls.segments.length >= 2, `${hls.segments.length} segments`);
+    assert.match(hls.playlist, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.match(hls.playlist, /#EXT-X-ENDLIST\s*$/);
+    assert.doesNotMatch(hls.playlist, /#EXT-X-DISCONTINUITY/, 'Pause/Resume keeps one continuous stream');
+    assert.ok(Math.abs(v.FileDuration - 8) <= 0.5, `FileDuration ${v.FileDuration}`);
+    const mp4 = join(svc.dataDir, `${task.TaskID}-from-hls.mp4`);
+    await hlsToMp4(hls.path, mp4);
+    await assertRecording(mp4);
+  });
+});
+
+describe('HLS with AES-128', () => {
+  const key = Buffer.from('8f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex');
+  const keyHex = key.toString('hex');
+  let keyServer: Server;
+  let authUrl: string;
+
+  before(async () => {
+    keyServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(key));
+    await new Promise<void>((r) => keyServer.listen(0, '127.0.0.1', r));
+    authUrl = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/keys/enc.key`;
+  });
+  after(() => new Promise<void>((r) => keyServer.close(() => r())));
+
+  it('every segment is encrypted, the playlist points at AuthUrl, and the key is written nowhere', async () => {
+    const task = await pausedRecording({ Muxer: 'hls', EncryptKey: keyHex.toUpperCase(), AuthUrl: authUrl });
+    const hls = await downloadHls(task.Result.Videos[0].FileURL, join(svc.dataDir, `aes-${task.TaskID}`));
+    assert.match(hls.playlist, new RegExp(`#EXT-X-KEY:METHOD=AES-128,URI="${authUrl.replace(/[.]/g, '\\.')}"`));
+    for (const s of hls.segments) {
+      const plain = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(svc.dataDir, `aes-${task.TaskID}`, s)]);
+      assert.ok(plain.status !== 0 || plain.stdout.toString().trim() === '', `${s} is not readable as plain MPEG-TS`);
+    }
+    // With the key from AuthUrl, it decodes fully.
+    const mp4 = join(svc.dataDir, `${task.TaskID}-decrypted.mp4`);
+    await hlsToMp4(hls.path, mp4);
+    assert.equal(await decodeErrors(hls.path, HLS_INPUT), '');
+    await assertRecording(mp4);
+
+    // Nowhere under DATA_DIR (task state, Redis files, logs, outputs) is the key, in hex or raw.
+    const needles = [Buffer.from(keyHex), Buffer.from(keyHex.toUpperCase()), key];
+    const holders = filesUnder(svc.dataDir).filter((f) => {
+      const bytes = readFileSync(f);
+      return needles.some((n) => bytes.includes(n));
+    });
+    assert.deepEqual(holders, [], 'the key appears in no file');
+    assert.ok(filesUnder(svc.dataDir).some((f) => f.endsWith('.log')), 'the service log was searched too');
+  });
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
