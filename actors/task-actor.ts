@@ -11,6 +11,8 @@ export type ActorMessage =
   | { kind: 'command'; command: TaskCommand }
   | { kind: 'event'; event: RecorderEvent }
   | { kind: 'alarm' }
+  /** The recorder holding the task stopped heartbeating. */
+  | { kind: 'recorderLost'; recorderId: string }
   | { kind: 'callbackResult'; tryNumber: number; ok: boolean; error?: string };
 
 export type Effect =
@@ -44,7 +46,7 @@ export function createTask(taskId: string, request: StoredRequest, now: number):
     deadlineAt: null,
     callback: null,
   };
-  return { record, reply: OK, effects: [{ type: 'enqueueStart', job: { TaskID: taskId, attempt: 1, request } }] };
+  return { record, reply: OK, effects: [{ type: 'enqueueStart', job: { TaskID: taskId, attempt: 1, request, mode: 'record' } }] };
 }
 
 export function decide(
@@ -60,9 +62,16 @@ export function decide(
       return onEvent(record, msg.event, now, config);
     case 'alarm':
       return onAlarm(record, now, config);
+    case 'recorderLost':
+      return onRecorderLost(record, msg.recorderId, now, config);
     case 'callbackResult':
       return onCallbackResult(record, msg, now, config);
   }
+}
+
+/** The recorder the task depends on right now (watched for heartbeats), or null. */
+export function heldBy(record: TaskRecord): string | null {
+  return record.Status === 'callback' || record.Status === 'finished' ? null : record.recorderId;
 }
 
 /** When the runtime must wake this task next (epoch ms), or null. */
@@ -105,8 +114,12 @@ function stop(t: TaskRecord, now: number, config: ActorConfig): Decision {
 // ---- recorder events ------------------------------------------------------------------------
 
 function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConfig): Decision {
-  // Events of another attempt, repeated or arriving after a later one change nothing.
-  if (e.TaskID !== t.TaskID || e.attempt !== t.attempt || e.seq <= t.lastSeq) return keep(t);
+  // Events of another attempt, repeated or arriving after a later one change nothing; but a recorder
+  // that took a job of an earlier attempt (a job claimed again after its recorder died) must let go.
+  if (e.TaskID !== t.TaskID || e.attempt !== t.attempt || e.seq <= t.lastSeq) {
+    const stale = e.type === 'accepted' && e.attempt < t.attempt;
+    return stale ? { record: t, reply: OK, effects: [{ type: 'commandRecorder', recorderId: e.recorderId, command: { TaskID: t.TaskID, attempt: e.attempt, type: 'stop' } }] } : keep(t);
+  }
   const r: TaskRecord = { ...t, lastSeq: e.seq };
   switch (e.type) {
     case 'accepted': {
@@ -116,8 +129,9 @@ function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConf
         recorderId: e.recorderId,
         deadlineAt: t.Status === 'normal' ? e.at + t.request.MaxDurationLimit * 1000 : r.deadlineAt,
       };
-      // Stop was asked (or the task ended) before any recorder took the job: let it go at once.
-      return LIVE.includes(t.Status) ? keep(held) : send(held, 'stop');
+      // A recovery attempt is expected to arrive in transcode. Otherwise Stop was asked (or the task
+      // ended) before any recorder took the job: let it go at once.
+      return LIVE.includes(t.Status) || t.Status === 'transcode' ? keep(held) : send(held, 'stop');
     }
     case 'recording':
       if (t.Status === 'normal') {
@@ -165,6 +179,50 @@ function onStopped(t: TaskRecord, recorded: boolean, now: number, config: ActorC
 
 function withVideos(t: TaskRecord, videos: Video[]): TaskRecord {
   return videos.length ? { ...t, Result: { ...t.Result, Videos: videos } } : t;
+}
+
+// ---- a recorder that went silent --------------------------------------------------------------
+
+/** Attempts after which a task that keeps losing its recorders is given up. */
+export const MAX_ATTEMPTS = 5;
+
+function onRecorderLost(t: TaskRecord, recorderId: string, now: number, config: ActorConfig): Decision {
+  if (heldBy(t) !== recorderId) return keep(t); // already handled, or about another recorder
+  const attempt = t.attempt + 1;
+  const lost = `recorder ${recorderId} stopped answering`;
+  // In case it is alive but cut off: it must not go on recording a task that moved on.
+  const stopOld: Effect = { type: 'commandRecorder', recorderId, command: { TaskID: t.TaskID, attempt: t.attempt, type: 'stop' } };
+  if (attempt > MAX_ATTEMPTS) {
+    const d = enterCallback(t, now, config, { ErrorCode: TaskErrorCode.RecorderLost, ErrorMessage: `${lost}; given up after ${t.attempt} attempts` });
+    return { ...d, effects: [stopOld, ...d.effects] };
+  }
+  const next: TaskRecord = { ...t, attempt, recorderId: null, lastSeq: 0 };
+  if (t.Status === 'normal' && t.StartTime === undefined) {
+    // Nothing was recorded yet: record again from the start, on whichever recorder is free.
+    return {
+      record: { ...next, deadlineAt: null },
+      reply: OK,
+      effects: [stopOld, { type: 'enqueueStart', job: { TaskID: t.TaskID, attempt, request: t.request, mode: 'record' } }],
+    };
+  }
+  // Something was recorded: have a live recorder finish the task from the intermediate file.
+  const recovering: TaskRecord = {
+    ...next,
+    Status: 'transcode',
+    CancelTime: t.CancelTime ?? now,
+    StopTime: t.StopTime ?? now,
+    deadlineAt: null,
+    Result: {
+      ...t.Result,
+      ErrorCode: TaskErrorCode.RecorderLost,
+      ErrorMessage: `${lost} during the recording; the video holds what was recorded until then`,
+    },
+  };
+  return {
+    record: recovering,
+    reply: OK,
+    effects: [stopOld, { type: 'enqueueStart', job: { TaskID: t.TaskID, attempt, request: t.request, mode: 'recover' } }],
+  };
 }
 
 // ---- alarms and the callback ----------------------------------------------------------------

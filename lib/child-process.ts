@@ -30,7 +30,12 @@ export function spawnGuarded(cmd: string, args: string[], marker: Marker, option
  * block, cannot be recognized by the marker itself).
  */
 export function findMarked(marker: Marker): number[] {
-  const wanted = Object.entries(marker).map(([k, v]) => `${k}=${v}`);
+  const wanted = Object.entries(marker);
+  return findByEnv((env) => wanted.every(([k, v]) => env.get(k) === v));
+}
+
+/** Pids of live processes whose environment passes `test`, and of all their descendants. */
+export function findByEnv(test: (env: Map<string, string>) => boolean): number[] {
   const children = new Map<number, number[]>();
   const marked: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -38,16 +43,22 @@ export function findMarked(marker: Marker): number[] {
     const pid = Number(entry);
     if (pid === process.pid) continue;
     let stat: string;
-    let env: string[];
+    let environ: string;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
     } catch {
       continue; // gone, or not ours to read
     }
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    if (wanted.every((w) => env.includes(w))) marked.push(pid);
+    if (!environ.includes(MARKER_PREFIX)) continue;
+    const env = new Map<string, string>();
+    for (const kv of environ.split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0 && kv.startsWith(MARKER_PREFIX)) env.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+    if (test(env)) marked.push(pid);
   }
   const found = new Set<number>();
   const queue = [...marked];
@@ -60,9 +71,21 @@ export function findMarked(marker: Marker): number[] {
   return [...found];
 }
 
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** SIGKILL every live process carrying `marker`; returns how many there were. */
 export function sweepMarked(marker: Marker): number {
-  const pids = findMarked(marker);
+  return killAll(findMarked(marker));
+}
+
+export function killAll(pids: number[]): number {
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');

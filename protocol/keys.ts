@@ -13,6 +13,8 @@ export const keys = {
   /** Commands for one recorder (pause, resume, refresh, stop of the tasks it holds). */
   recorderCommands: (recorderId: string) => `wr:rec:{${recorderId}}:cmds`,
   recorderHeartbeat: (region: string, recorderId: string) => `wr:{${region}}:recorder:${recorderId}`,
+  /** Which recorder each unfinished task depends on (TaskID → recorder id), for the heartbeat watch. */
+  assignments: (region: string) => `wr:{${region}}:assignments`,
 } as const;
 
 export const JOBS_GROUP = 'recorders';

@@ -8,8 +8,10 @@ export const StartJob = z.object({
   TaskID: z.string(),
   attempt: z.number().int().positive(),
   request: StoredRequest,
+  /** record: open the page and record; recover: make the output from what an earlier attempt recorded. */
+  mode: z.enum(['record', 'recover']).default('record'),
 });
-export type StartJob = z.infer<typeof StartJob>;
+export type StartJob = z.output<typeof StartJob>;
 
 export const RECORDER_COMMANDS = ['pause', 'resume', 'refresh', 'stop'] as const;
 export const RecorderCommand = z.object({

@@ -1,21 +1,35 @@
 // A recorder: takes Start jobs from the region's stream while it has a free slot, runs a Session for
 // each, obeys commands from its own stream, and heartbeats. Talks to the runtime only through Redis.
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
-import { sweepMarked } from '../lib/child-process.js';
+import { findByEnv, isAlive, killAll, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
 import { CaptureServer } from './capture/capture-server.js';
 import { RecorderChannel } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
+import { Recovery } from './recovery.js';
 import { Session } from './session.js';
 import { LocalStorage } from './storage/local.js';
 
 const HEARTBEAT_EVERY_MS = 2000;
 const HEARTBEAT_TTL_MS = 6000;
+// Every process a recorder starts carries where it runs from and who started it, so that a
+// recorder restarting after a crash can end what its predecessor left, and nothing else.
+const HOME = 'WEBRECORD_RECORDER_HOME';
+const PID = 'WEBRECORD_RECORDER_PID';
+
+/** Names a recorder's place (host and DATA_DIR) in the marker of its processes. */
+export function recorderHome(dataDir: string): string {
+  return createHash('sha256').update(`${hostname()}:${dataDir}`).digest('hex').slice(0, 16);
+}
+
+type Work = { taskId: string; run(): Promise<void>; command(type: RecorderCommand['type']): void; shutdown(): void };
 
 export class Recorder {
-  private readonly sessions = new Map<string, { session: Session; done: Promise<void> }>();
+  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void> }>();
   private running = false;
   private loops: Promise<void>[] = [];
   private slotFreed: (() => void) | null = null;
@@ -26,10 +40,12 @@ export class Recorder {
   private readonly storage: LocalStorage;
   private readonly log: Logger;
 
-  constructor(
-    private readonly config: RecorderConfig,
-    log: Logger,
-  ) {
+  private readonly config: RecorderConfig;
+  private readonly home: string;
+
+  constructor(config: RecorderConfig, log: Logger) {
+    this.home = recorderHome(config.dataDir);
+    this.config = { ...config, marker: { ...config.marker, [HOME]: this.home, [PID]: String(process.pid) } };
     this.log = log.child({ recorderId: config.recorderId });
     const opts = { maxRetriesPerRequest: null, lazyConnect: true } as const;
     this.conns = [new Redis(config.redisUrl, opts), new Redis(config.redisUrl, opts), new Redis(config.redisUrl, opts)];
@@ -46,6 +62,7 @@ export class Recorder {
   async start(): Promise<void> {
     const d = dirs(this.config.dataDir);
     await Promise.all([mkdir(d.cfs, { recursive: true }), mkdir(d.tmp, { recursive: true }), mkdir(d.files, { recursive: true })]);
+    this.endLeftovers();
     await Promise.all(this.conns.map((c) => c.connect()));
     await this.channel.init();
     await this.captureServer.start();
@@ -75,6 +92,15 @@ export class Recorder {
     sweepMarked(this.config.marker);
   }
 
+  /** Ends the processes (browsers, ffmpeg) of an earlier recorder here that died without ending them. */
+  private endLeftovers(): void {
+    const orphans = findByEnv((env) => {
+      const pid = Number(env.get(PID));
+      return env.get(HOME) === this.home && pid !== process.pid && !isAlive(pid);
+    });
+    if (orphans.length) this.log.warn({ count: killAll(orphans) }, 'ended processes left by a recorder that crashed');
+  }
+
   private async takeJobs(): Promise<void> {
     while (this.running) {
       if (this.sessions.size >= this.config.slots) {
@@ -98,17 +124,14 @@ export class Recorder {
   private async run(job: StartJob): Promise<void> {
     if (this.sessions.has(job.TaskID)) return; // a duplicate of a job already running here
     const events = this.channel.eventsFor(job.TaskID, job.attempt);
-    const session = new Session(job, {
-      config: this.config,
-      events,
-      captureServer: this.captureServer,
-      storage: this.storage,
-      log: this.log,
-    });
-    const entry = { session, done: Promise.resolve() };
+    const session: Work =
+      job.mode === 'recover'
+        ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
+        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, log: this.log });
+    const entry = { session, attempt: job.attempt, done: Promise.resolve() };
     this.sessions.set(job.TaskID, entry);
     await events.emit({ type: 'accepted' });
-    this.log.info({ taskId: job.TaskID, url: job.request.RecordURL }, 'recording accepted');
+    this.log.info({ taskId: job.TaskID, attempt: job.attempt, mode: job.mode, url: job.request.RecordURL }, 'job accepted');
     entry.done = session.run().finally(() => {
       this.sessions.delete(job.TaskID);
       this.slotFreed?.();
@@ -129,7 +152,7 @@ export class Recorder {
       }
       for (const c of commands) {
         const entry = this.sessions.get(c.TaskID);
-        if (entry) entry.session.command(c.type);
+        if (entry && entry.attempt === c.attempt) entry.session.command(c.type);
         else this.log.debug({ taskId: c.TaskID, type: c.type }, 'command for a task not held here');
       }
     }

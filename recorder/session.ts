@@ -293,7 +293,7 @@ export class Session {
       this.log.warn({ err: String(err) }, 'live muxing failed; making the output from the intermediate file');
       try {
         await output.discard();
-        await remake(config.ffmpegPath, output, [this.sink!.path], this.marker);
+        await remake(config.ffmpegPath, output, [this.sink!.path], this.marker, dirs(config.dataDir).tmp);
       } catch (err2) {
         await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the output failed: ${(err2 as Error).message}`, []);
         return null;

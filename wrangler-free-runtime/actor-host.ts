@@ -1,12 +1,13 @@
 // Runs TaskActors the way a Durable Object platform would: one live instance per TaskID (held by a
 // lease with a fencing token), one message at a time (mailbox), state that survives the host (Redis,
 // fenced writes), alarms in Redis. The actor decides; this host persists, then performs the effects.
-import { type ActorConfig, type ActorMessage, createTask, decide, type Effect, nextAlarm, type Reply } from '../actors/task-actor.js';
+import { type ActorConfig, type ActorMessage, createTask, decide, type Effect, heldBy, nextAlarm, type Reply } from '../actors/task-actor.js';
 import type { StoredRequest } from '../protocol/api.js';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { TaskRecord } from '../protocol/task.js';
 import type { Logger } from '../lib/logger.js';
 import type { Alarms } from './alarms.js';
+import type { Assignments } from './assignments.js';
 import type { Leases } from './lease.js';
 import { Mailboxes } from './mailbox.js';
 import type { TaskStore } from './task-store.js';
@@ -20,7 +21,7 @@ export interface EffectPorts {
   deliverCallback(effect: CallbackEffect): Promise<{ ok: boolean; error?: string }>;
 }
 
-type Activation = { token: number; record: TaskRecord };
+type Activation = { token: number; record: TaskRecord; heldBy: string | null };
 
 export class LeaseUnavailable extends Error {}
 
@@ -35,6 +36,7 @@ export class ActorHost {
       store: TaskStore;
       leases: Leases;
       alarms: Alarms;
+      assignments: Assignments;
       ports: EffectPorts;
       config: ActorConfig;
       log: Logger;
@@ -69,7 +71,7 @@ export class ActorHost {
       const decision = createTask(taskId, request, this.now());
       const written = await this.d.store.write(decision.record, token, 'create');
       if (written !== 'written') throw new Error(`creating task ${taskId}: ${written}`);
-      this.active.set(taskId, { token, record: decision.record });
+      this.active.set(taskId, { token, record: decision.record, heldBy: null });
       await this.d.alarms.set(taskId, nextAlarm(decision.record));
       await this.perform(taskId, decision.effects);
     });
@@ -98,7 +100,7 @@ export class ActorHost {
           return null;
         }
         act.record = decision.record;
-        await this.d.alarms.set(taskId, nextAlarm(decision.record));
+        await this.syncIndexes(taskId, act);
       }
       await this.perform(taskId, decision.effects);
       if (act.record.Status === 'finished') await this.deactivate(taskId);
@@ -115,11 +117,22 @@ export class ActorHost {
       await this.d.leases.release(taskId, token);
       return null;
     }
-    const act = { token, record };
+    const act: Activation = { token, record, heldBy: null };
     this.active.set(taskId, act);
-    // Re-register the alarm in case the host that last ran the task died between its two writes.
+    // Re-register alarm and assignment in case the host that last ran the task died between writes.
     await this.d.alarms.set(taskId, nextAlarm(record));
+    await this.d.assignments.set(taskId, (act.heldBy = heldBy(record)));
     return act;
+  }
+
+  /** The alarm and the recorder assignment follow the task's state (written after the state). */
+  private async syncIndexes(taskId: string, act: Activation): Promise<void> {
+    await this.d.alarms.set(taskId, nextAlarm(act.record));
+    const held = heldBy(act.record);
+    if (held !== act.heldBy) {
+      await this.d.assignments.set(taskId, held);
+      act.heldBy = held;
+    }
   }
 
   private async deactivate(taskId: string): Promise<void> {

@@ -10,6 +10,7 @@ import { dirs } from '../recorder/config.js';
 import { Recorder } from '../recorder/recorder.js';
 import { ActorHost } from './actor-host.js';
 import { AlarmPoller } from './alarm-poller.js';
+import { Assignments } from './assignments.js';
 import { Alarms } from './alarms.js';
 import { CallbackSender } from './callback-sender.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
@@ -18,6 +19,7 @@ import { RuntimeGateway } from './gateway.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import { Leases } from './lease.js';
 import { RecorderLink } from './recorder-link.js';
+import { RecorderWatch } from './recorder-watch.js';
 import { withScripts } from './redis/scripts.js';
 import type { Settings } from './settings.js';
 import { TaskStore } from './task-store.js';
@@ -57,12 +59,14 @@ export async function startService(settings: Settings, log: Logger, createApp: A
       const hostLog = log.child({ component: 'runtime' });
       const store = new TaskStore(redis, settings.TASK_TTL_DAYS * 86_400_000);
       const alarms = new Alarms(redis, settings.REGION);
+      const assignments = new Assignments(redis, settings.REGION);
       const link = new RecorderLink(redis, settings.REGION);
       const callbacks = new CallbackSender(settings.CALLBACK_SECRET, settings.CALLBACK_TIMEOUT_MS);
       const host = new ActorHost({
         store,
         leases: new Leases(redis, `host-${instance}`, settings.LEASE_TTL_MS),
         alarms,
+        assignments,
         ports: {
           enqueueStart: (job) => link.enqueueStart(job),
           commandRecorder: (id, command) => link.commandRecorder(id, command),
@@ -86,6 +90,9 @@ export async function startService(settings: Settings, log: Logger, createApp: A
       const poller = new AlarmPoller(alarms, host, hostLog);
       poller.start();
       stops.push(async () => poller.stop());
+      const watch = new RecorderWatch(redis, assignments, host, settings.REGION, hostLog);
+      watch.start();
+      stops.push(async () => watch.stop());
 
       const gateway = new RuntimeGateway({
         redis,

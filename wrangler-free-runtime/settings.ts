@@ -92,6 +92,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.CHROMIUM_PATH.includes('/') && !existsSync(s.CHROMIUM_PATH) && s.ROLE !== 'api') {
     throw new SettingsError(`setting CHROMIUM_PATH must name an existing executable (got ${JSON.stringify(s.CHROMIUM_PATH)})`);
   }
+  if (s.ROLE === 'recorder' && !s.REDIS_URL) {
+    throw new SettingsError('setting REDIS_URL is required when ROLE is "recorder" (it must reach the runtime\'s Redis)');
+  }
   const publicHost = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST;
   return {
     ...s,

@@ -46,7 +46,7 @@ export class TabCapture {
           videoBitsPerSecond: videoBitrate(o.width, o.height),
           audioBitsPerSecond: 128_000,
           keyFrameIntervalMs: 2000,
-          timesliceMs: 1000,
+          timesliceMs: 500, // a chunk every half second: at most that much is in flight when a recorder dies
         },
       );
     } catch (err) {

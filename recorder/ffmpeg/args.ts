@@ -2,7 +2,9 @@
 // service uses are modelled, so a typo is a compile error rather than an ffmpeg failure at Stop.
 
 export type InputOptions = {
-  format?: 'matroska' | 'webm' | 'mp4' | 'mpegts';
+  format?: 'matroska' | 'webm' | 'mp4' | 'mpegts' | 'concat';
+  /** concat lists: allow absolute paths. */
+  unsafePaths?: boolean;
   /** Read the input at its native rate (live sources). */
   realtime?: boolean;
 };
@@ -38,6 +40,7 @@ export class FfmpegArgs {
     const a: string[] = [];
     if (o.realtime) a.push('-re');
     if (o.format) a.push('-f', o.format);
+    if (o.unsafePaths) a.push('-safe', '0');
     a.push('-i', path);
     this.inputs.push(a);
     return this;

@@ -1,5 +1,8 @@
 // Which output a job asks for, and making it from recorded files (when live muxing failed, or to
 // finish the task of a recorder that died).
+import { randomUUID } from 'node:crypto';
+import { unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Marker } from '../../lib/child-process.js';
 import { open } from '../../lib/key-wrap.js';
 import type { StartJob } from '../../protocol/recorder.js';
@@ -32,9 +35,20 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
   return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, storage: ctx.storage, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
 }
 
-/** Writes `output` from the intermediate Matroska file. */
-export async function remake(ffmpegPath: string, output: Output, files: string[], marker: Marker): Promise<void> {
-  if (files.length !== 1) throw new Error(`expected one recorded file, got ${files.length}`);
-  const args = output.addTo(new FfmpegArgs().input(files[0]!, { format: 'matroska' })).toArgs();
-  await runTool(ffmpegPath, args, marker, output.secret ? { secret: output.secret } : {});
+/** Writes `output` from intermediate Matroska files (several are joined in order). */
+export async function remake(ffmpegPath: string, output: Output, files: string[], marker: Marker, tmpDir: string): Promise<void> {
+  if (!files.length) throw new Error('nothing was recorded');
+  let input = new FfmpegArgs();
+  let list: string | null = null;
+  if (files.length === 1) input = input.input(files[0]!, { format: 'matroska' });
+  else {
+    list = join(tmpDir, `concat-${randomUUID()}.txt`);
+    await writeFile(list, files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n') + '\n');
+    input = input.input(list, { format: 'concat', unsafePaths: true });
+  }
+  try {
+    await runTool(ffmpegPath, output.addTo(input).toArgs(), marker, output.secret ? { secret: output.secret } : {});
+  } finally {
+    if (list) await unlink(list).catch(() => undefined);
+  }
 }

@@ -113,7 +113,8 @@ export const HLS_INPUT = ['-allowed_extensions', 'ALL', '-protocol_whitelist', '
  * Asynchronous: ffmpeg may fetch a key from a server living in this very process.
  */
 export async function decodeErrors(input: string, inputArgs: string[] = []): Promise<string> {
-  const r = await runAsync('ffmpeg', ['-v', 'error', ...inputArgs, '-i', input, '-f', 'null', '-']);
+  // passthrough: variable frame rate is normal here; only real decoding problems count.
+  const r = await runAsync('ffmpeg', ['-v', 'error', ...inputArgs, '-i', input, '-fps_mode', 'passthrough', '-f', 'null', '-']);
   return r.stderr + (r.code === 0 ? '' : `exit ${r.code}`);
 }
 

@@ -1,6 +1,6 @@
 // Runs the service as `npm start` does (its own process), for tests that go through HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findMarked } from '../../lib/child-process.js';
@@ -23,6 +23,34 @@ export type RunningService = {
   waitForStatus(taskId: string, status: string | string[], timeoutMs?: number): Promise<Answer>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
+
+/** A recorder on its own (ROLE=recorder), ready once it says so in its log. */
+export async function startRecorderProcess(env: Record<string, string>, dataDir: string): Promise<{ child: ChildProcess; runMarker: Record<string, string>; stop(signal?: NodeJS.Signals): Promise<void> }> {
+  const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
+  const logFile = join(dataDir, `recorder-${runMarker.WEBRECORD_TEST_RUN}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, ROLE: 'recorder', LOG_LEVEL: 'info', ...runMarker, ...env },
+    stdio: ['ignore', out, out],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`recorder exited at start (log: ${logFile})`);
+      return readFileSync(logFile, 'utf8').includes('recorder ready');
+    },
+    { timeoutMs: 60_000, what: 'the recorder to be ready' },
+  );
+  return {
+    child,
+    runMarker,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
 
 export async function startService(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<RunningService> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'webrecord-test-'));

@@ -8,6 +8,7 @@ import { normalizeStart } from '../../protocol/api.js';
 import { keys } from '../../protocol/keys.js';
 import { ActorHost, type EffectPorts } from '../../wrangler-free-runtime/actor-host.js';
 import { Alarms } from '../../wrangler-free-runtime/alarms.js';
+import { Assignments } from '../../wrangler-free-runtime/assignments.js';
 import { Leases } from '../../wrangler-free-runtime/lease.js';
 import { TaskStore } from '../../wrangler-free-runtime/task-store.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -69,6 +70,7 @@ describe('leases and fenced writes (real Redis)', () => {
         store: new TaskStore(r, 60_000),
         leases: new Leases(r, owner, 1000),
         alarms: new Alarms(r, 'test'),
+        assignments: new Assignments(r, 'test'),
         ports,
         config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
         log,

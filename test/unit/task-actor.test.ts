@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActorConfig, createTask, decide, nextAlarm } from '../../actors/task-actor.js';
+import { type ActorConfig, createTask, decide, heldBy, MAX_ATTEMPTS, nextAlarm } from '../../actors/task-actor.js';
 import { normalizeStart, TASK_COMMANDS, type TaskCommand } from '../../protocol/api.js';
 import type { RecorderEvent } from '../../protocol/recorder.js';
 import { TASK_STATUSES, type TaskRecord, type TaskStatus, type Video } from '../../protocol/task.js';
@@ -40,7 +40,7 @@ describe('TaskActor: creating a task', () => {
     const d = createTask('t9', request, T0);
     assert.equal(d.record.Status, 'normal');
     assert.equal(d.record.CreateTime, T0);
-    assert.deepEqual(d.effects, [{ type: 'enqueueStart', job: { TaskID: 't9', attempt: 1, request } }]);
+    assert.deepEqual(d.effects, [{ type: 'enqueueStart', job: { TaskID: 't9', attempt: 1, request, mode: 'record' } }]);
     assert.equal(nextAlarm(d.record), null, 'a job waiting for a free recorder does not run out of time');
   });
 });
@@ -314,5 +314,67 @@ describe('TaskActor: callback', () => {
     assert.equal(due, T0 + 10_000 + 15_000);
     const d = decide(t, { kind: 'alarm' }, due, config);
     assert.equal(d.effects[0]?.type === 'deliverCallback' && d.effects[0].tryNumber, 2);
+  });
+});
+
+describe('TaskActor: a recorder that stops answering', () => {
+  const lost = (recorderId = 'rec-1') => ({ kind: 'recorderLost', recorderId }) as const;
+  const stopOld = { type: 'commandRecorder', recorderId: 'rec-1', command: { TaskID: 't1', attempt: 1, type: 'stop' } };
+
+  for (const status of ['recording', 'paused', 'canceled', 'transcode', 'upload'] as const) {
+    it(`when ${status}: a new attempt finishes the task from the intermediate file, ending RecorderLost`, () => {
+      const before = task(status);
+      const d = decide(before, lost(), T0 + 30_000, config);
+      assert.equal(d.record.Status, 'transcode');
+      assert.equal(d.record.attempt, 2);
+      assert.equal(d.record.recorderId, null);
+      assert.equal(d.record.lastSeq, 0, 'the new attempt numbers its events afresh');
+      assert.equal(d.record.Result.ErrorCode, 'RecorderLost');
+      assert.match(d.record.Result.ErrorMessage!, /rec-1 stopped answering/);
+      assert.equal(d.record.CancelTime, before.CancelTime ?? T0 + 30_000);
+      assert.equal(d.record.StopTime, before.StopTime ?? T0 + 30_000);
+      assert.deepEqual(d.effects, [stopOld, { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'recover' } }]);
+      // The recovering recorder's events carry the new attempt and take the task to finished.
+      let t = decide(d.record, { kind: 'event', event: { ...ev('accepted', {}, 1), attempt: 2, recorderId: 'rec-2' } }, T0 + 31_000, config).record;
+      assert.equal(t.recorderId, 'rec-2');
+      assert.equal(t.Status, 'transcode');
+      t = decide(t, { kind: 'event', event: { ...ev('uploading', {}, 2), attempt: 2 } }, T0 + 32_000, config).record;
+      t = decide(t, { kind: 'event', event: { ...ev('finished', { videos: [VIDEO] }, 3), attempt: 2 } }, T0 + 33_000, config).record;
+      assert.equal(t.Status, 'finished');
+      assert.equal(t.Result.ErrorCode, 'RecorderLost');
+      assert.deepEqual(t.Result.Videos, [VIDEO]);
+      // Late events of the lost attempt change nothing.
+      assert.equal(decide(t, { kind: 'event', event: ev('stopped', { recorded: true }, 99) }, T0, config).record, t);
+    });
+  }
+
+  it('before anything was recorded: the task is recorded again from the start', () => {
+    const before = task('normal');
+    const d = decide(before, lost(), T0 + 5000, config);
+    assert.equal(d.record.Status, 'normal');
+    assert.equal(d.record.attempt, 2);
+    assert.equal(d.record.recorderId, null);
+    assert.equal(d.record.Result.ErrorCode, undefined);
+    assert.equal(nextAlarm(d.record), null, 'waiting for a recorder again');
+    assert.deepEqual(d.effects, [stopOld, { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'record' } }]);
+  });
+
+  it('news of another recorder, or of a finished task, changes nothing', () => {
+    for (const t of [task('recording'), task('finished'), task('callback')]) {
+      const other = decide(t, lost('rec-9'), T0, config);
+      assert.equal(other.record, t);
+      assert.deepEqual(other.effects, []);
+    }
+    assert.equal(decide(task('finished'), lost(), T0, config).record.Status, 'finished');
+    assert.equal(heldBy(task('callback')), null);
+    assert.equal(heldBy(task('recording')), 'rec-1');
+  });
+
+  it(`gives up after ${MAX_ATTEMPTS} attempts, keeping what it has`, () => {
+    const d = decide(task('transcode', { attempt: MAX_ATTEMPTS, Result: { Videos: [VIDEO] } }), lost(), T0, config);
+    assert.equal(d.record.Status, 'finished');
+    assert.equal(d.record.Result.ErrorCode, 'RecorderLost');
+    assert.match(d.record.Result.ErrorMessage!, /given up after 5 attempts/);
+    assert.deepEqual(d.record.Result.Videos, [VIDEO]);
   });
 });
