@@ -1,7 +1,7 @@
 // One recording: a browser with the task's page (the source), the capture streaming into the
 // intermediate file (the sink), then the finished file put into its storage target. Reports every
 // step as an event; knows nothing of the task's state machine beyond obeying commands.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { TaskErrorCode } from '../protocol/errors.js';
@@ -322,8 +322,15 @@ export class Session {
     await this.rb?.close().catch(() => undefined);
     this.rb = null;
     await this.browserClosed.catch(() => undefined);
+    // This attempt's scratch files (a partial MP4 that was never finished, the HLS key info).
+    await removeScratch(dirs(this.d.config.dataDir).tmp, `${this.job.TaskID}-${this.job.attempt}.`);
     // Whatever is left of this task's processes (a renderer that outlived its browser, ffmpeg).
     const swept = sweepMarked(this.marker);
     if (swept) this.log.warn({ swept }, 'ended leftover processes of the task');
   }
+}
+
+async function removeScratch(tmpDir: string, prefix: string): Promise<void> {
+  const names = await readdir(tmpDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(tmpDir, n), { force: true })));
 }

@@ -8,6 +8,7 @@ import type { Marker } from '../../lib/child-process.js';
 import type { Video } from '../../protocol/task.js';
 import type { FfmpegArgs } from '../ffmpeg/args.js';
 import { probe } from '../ffmpeg/probe.js';
+import { fragmentedMp4Duration } from './fmp4-duration.js';
 import type { StorageTarget } from '../storage/target.js';
 import { type Output, outputName, STREAMS } from './output.js';
 
@@ -37,13 +38,14 @@ export class Mp4Output implements Output {
   }
 
   async finalize(stopMs: number): Promise<Video> {
-    const info = await probe(this.o.ffprobePath, this.path, this.o.marker);
+    // From the file's tail in constant time; ffprobe (which reads every fragment) only as a fallback.
+    const seconds = (await fragmentedMp4Duration(this.path)) ?? (await probe(this.o.ffprobePath, this.path, this.o.marker)).durationSeconds;
     const name = outputName(this.o.targetName, String(stopMs), 'mp4');
     const stored = await this.o.storage.put(this.o.taskId, name, this.path);
     return {
       Filename: name,
       FileSize: stored.size,
-      FileDuration: Math.round((info.durationSeconds ?? 0) * 1000) / 1000,
+      FileDuration: Math.round((seconds ?? 0) * 1000) / 1000,
       FileURL: stored.url,
       ...(stored.fileId ? { FileId: stored.fileId } : {}),
     };

@@ -20,6 +20,12 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
   const targetName = request.Output.Cos?.TargetName;
   const tmpDir = dirs(ctx.config.dataDir).tmp;
   if (video.Muxer === 'hls') {
+    let key: Buffer | undefined;
+    try {
+      key = video.SealedKey && video.AuthUrl ? open(ctx.config.kek, video.SealedKey) : undefined;
+    } catch {
+      throw new Error('cannot open the HLS key: every host needs the same KEY_WRAP_SECRET (or the same DATA_DIR)');
+    }
     return HlsOutput.create({
       taskId: TaskID,
       attempt,
@@ -29,7 +35,7 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
       storage: ctx.storage,
       ffprobePath: ctx.config.ffprobePath,
       marker: ctx.marker,
-      key: video.SealedKey && video.AuthUrl ? { key: open(ctx.config.kek, video.SealedKey), authUrl: video.AuthUrl } : undefined,
+      key: key && video.AuthUrl ? { key, authUrl: video.AuthUrl } : undefined,
     });
   }
   return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, storage: ctx.storage, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
