@@ -42,6 +42,8 @@ export class Session {
   private commands: Promise<void> = Promise.resolve();
   private pauseWanted = false;
   private captureError = '';
+  /** Where the time between Stop and the result went (ms), for the log. */
+  private readonly timings: Record<string, number> = {};
   private crashReloads = 0;
   private readonly marker: Marker;
   private readonly log: Logger;
@@ -131,7 +133,9 @@ export class Session {
     }
 
     await this.stopAsked;
+    const stopAt = performance.now();
     const recorded = await this.closeCapture();
+    this.timings.capture = Math.round(performance.now() - stopAt);
     // The browser closes while the output is finished.
     this.browserClosed = this.rb.close();
     this.rb = null;
@@ -144,6 +148,8 @@ export class Session {
     if (!videos) return;
     if (failure) await this.emitFailed(failure.code, `${failure.why}; the video holds what was recorded until then`, videos);
     else await this.d.events.emit({ type: 'finished', videos });
+    this.timings.total = Math.round(performance.now() - stopAt);
+    this.log.info({ stopMs: this.timings }, 'finished');
   }
 
   /** Why the recording ended, when it was not asked to. */
@@ -287,6 +293,7 @@ export class Session {
     if (this.progressTimer) clearInterval(this.progressTimer);
     const { config } = this.d;
     const output = this.output!;
+    const t0 = performance.now();
     try {
       await this.muxer!.close();
     } catch (err) {
@@ -299,10 +306,13 @@ export class Session {
         return null;
       }
     }
+    this.timings.tail = Math.round(performance.now() - t0);
     await this.d.events.emit({ type: 'uploading' });
     let video: Video;
+    const t1 = performance.now();
     try {
       video = await output.finalize(Date.now());
+      this.timings.publish = Math.round(performance.now() - t1);
     } catch (err) {
       await this.emitFailed(TaskErrorCode.UploadFailed, `storing the output failed: ${(err as Error).message}`, []);
       return null;

@@ -19,6 +19,8 @@ export class HlsOutput implements Output {
   readonly playlist: string;
   private readonly base: string;
   private readonly keyInfoPath: string | null;
+  /** Sizes of segments already listed: they never change, so each is measured once. */
+  private readonly sizes = new Map<string, number>();
 
   private constructor(
     private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget; ffprobePath: string; marker: Marker },
@@ -112,6 +114,7 @@ export class HlsOutput implements Output {
   }
 
   async discard(): Promise<void> {
+    this.sizes.clear();
     const files = await readdir(this.o.dir).catch(() => [] as string[]);
     await Promise.all(
       files.filter((f) => f === this.playlist || f.startsWith(`${this.base}_`)).map((f) => rm(join(this.o.dir, f), { force: true })),
@@ -121,10 +124,14 @@ export class HlsOutput implements Output {
   /** FileSize counts the playlist and its segments; FileDuration sums the segments. */
   private async describe(text: string): Promise<Video> {
     const segments = segmentsOf(text);
-    const sizes = await Promise.all(segments.map((s) => stat(join(this.o.dir, s.uri)).then((st) => st.size, () => 0)));
+    await Promise.all(
+      segments
+        .filter((s) => !this.sizes.has(s.uri))
+        .map(async (s) => this.sizes.set(s.uri, await stat(join(this.o.dir, s.uri)).then((st) => st.size, () => 0))),
+    );
     return {
       Filename: this.playlist,
-      FileSize: Buffer.byteLength(text) + sizes.reduce((a, b) => a + b, 0),
+      FileSize: Buffer.byteLength(text) + segments.reduce((a, s) => a + (this.sizes.get(s.uri) ?? 0), 0),
       FileDuration: Math.round(segments.reduce((a, s) => a + s.duration, 0) * 1000) / 1000,
       FileURL: this.o.storage.urlOf(this.o.taskId, this.playlist),
     };
