@@ -150,6 +150,9 @@ export class Session {
     else await this.d.events.emit({ type: 'finished', videos });
     this.timings.total = Math.round(performance.now() - stopAt);
     this.log.info({ stopMs: this.timings }, 'finished');
+    // The result is safe and reported: the intermediate recording is no longer needed. (Deleting
+    // gigabytes takes a while, so it is not on the way to the result.)
+    await rm(join(dirs(this.d.config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
   }
 
   /** Why the recording ended, when it was not asked to. */
@@ -317,8 +320,6 @@ export class Session {
       await this.emitFailed(TaskErrorCode.UploadFailed, `storing the output failed: ${(err as Error).message}`, []);
       return null;
     }
-    // The result is safe: the intermediate recording is no longer needed.
-    await rm(join(dirs(config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
     return [video];
   }
 
