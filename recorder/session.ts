@@ -34,7 +34,6 @@ export class Session {
   private output: Output | null = null;
   private muxer: LiveMuxer | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  private browserClosed: Promise<void> = Promise.resolve();
   private captureStart: Promise<void> | null = null;
   private stopReason: StopReason | null = null;
   private wakeStop!: () => void;
@@ -136,9 +135,8 @@ export class Session {
     const stopAt = performance.now();
     const recorded = await this.closeCapture();
     this.timings.capture = Math.round(performance.now() - stopAt);
-    // The browser closes while the output is finished.
-    this.browserClosed = this.rb.close();
-    this.rb = null;
+    // The last chunk is in: the browser goes at once (its profile is removed after the result).
+    this.rb.kill();
     const failure = this.failure();
     if (!recorded && failure) return this.emitFailed(failure.code, `${failure.why}, before anything was recorded`, []);
     await this.d.events.emit({ type: 'stopped', recorded });
@@ -332,7 +330,6 @@ export class Session {
     this.muxer?.abort();
     await this.rb?.close().catch(() => undefined);
     this.rb = null;
-    await this.browserClosed.catch(() => undefined);
     // This attempt's scratch files (a partial MP4 that was never finished, the HLS key info).
     await removeScratch(dirs(this.d.config.dataDir).tmp, `${this.job.TaskID}-${this.job.attempt}.`);
     // Whatever is left of this task's processes (a renderer that outlived its browser, ffmpeg).

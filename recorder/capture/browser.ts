@@ -24,7 +24,10 @@ export type RecordingBrowser = {
   page: Page;
   sw: WebWorker;
   tabId: number;
+  /** Graceful: asks the browser to quit (then kills it), and removes its profile. */
   close(): Promise<void>;
+  /** At once: once the last chunk is in, nothing in the browser is worth a graceful shutdown. */
+  kill(): void;
 };
 
 const EXT_ID = extensionId();
@@ -68,7 +71,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
   let browser: Browser | null = null;
   const close = async () => {
     const proc = browser?.process();
-    await Promise.race([browser?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    if (browser?.connected) await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   };
@@ -94,7 +97,11 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     await fitViewport(page, o.width, o.height);
     const tabId = (await sw.evaluate(() => (globalThis as unknown as { pageTabId(): Promise<number> }).pageTabId())) as number;
-    return { browser, page, sw, tabId, close };
+    const kill = () => {
+      const proc = browser?.process();
+      if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    };
+    return { browser, page, sw, tabId, close, kill };
   } catch (err) {
     await close();
     throw err;

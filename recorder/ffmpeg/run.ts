@@ -16,17 +16,11 @@ export async function runTool(
   command: string,
   args: string[],
   marker: Marker,
-  opts: { signal?: AbortSignal; maxStdout?: number; secret?: Buffer; stdin?: Buffer } = {},
+  opts: { signal?: AbortSignal; maxStdout?: number; secret?: Buffer } = {},
 ): Promise<RunResult> {
   // A secret (an encryption key) goes through a pipe on fd 3: never on disk, never in argv.
-  const child = spawnGuarded(command, args, marker, {
-    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(opts.secret ? (['pipe'] as const) : [])],
-  });
+  const child = spawnGuarded(command, args, marker, { stdio: ['ignore', 'pipe', 'pipe', ...(opts.secret ? (['pipe'] as const) : [])] });
   if (opts.secret) (child.stdio[3] as import('node:stream').Writable).end(opts.secret);
-  if (opts.stdin) {
-    child.stdin!.on('error', () => undefined); // the tool may stop reading early
-    child.stdin!.end(opts.stdin);
-  }
   const out: Buffer[] = [];
   let outLen = 0;
   let err = '';

@@ -5,12 +5,11 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Marker } from '../../lib/child-process.js';
 import type { Video } from '../../protocol/task.js';
-import { videoSpan } from '../ffmpeg/probe.js';
 import type { FfmpegArgs } from '../ffmpeg/args.js';
 import type { StorageTarget } from '../storage/target.js';
 import { type Output, outputName, STREAMS } from './output.js';
+import { tsVideoSpan } from './ts-duration.js';
 
 export type HlsKey = { key: Buffer; authUrl: string };
 
@@ -23,7 +22,7 @@ export class HlsOutput implements Output {
   private readonly sizes = new Map<string, number>();
 
   private constructor(
-    private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget; ffprobePath: string; marker: Marker },
+    private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget },
     playlist: string,
     keyInfoPath: string | null,
     key: Buffer | undefined,
@@ -41,8 +40,6 @@ export class HlsOutput implements Output {
     segmentSeconds: number;
     tmpDir: string;
     storage: StorageTarget;
-    ffprobePath: string;
-    marker: Marker;
     key?: HlsKey;
   }): Promise<HlsOutput> {
     // The playlist's name must be known while recording (it is watched live): TargetName, or index.m3u8.
@@ -54,8 +51,8 @@ export class HlsOutput implements Output {
       keyInfoPath = join(o.tmpDir, `${o.taskId}-${o.attempt}.keyinfo`);
       await writeFile(keyInfoPath, `${o.key.authUrl}\npipe:3\n${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
     }
-    const { taskId, segmentSeconds, storage, ffprobePath, marker } = o;
-    return new HlsOutput({ taskId, dir, segmentSeconds, storage, ffprobePath, marker }, playlist, keyInfoPath, o.key?.key);
+    const { taskId, segmentSeconds, storage } = o;
+    return new HlsOutput({ taskId, dir, segmentSeconds, storage }, playlist, keyInfoPath, o.key?.key);
   }
 
   addTo(args: FfmpegArgs): FfmpegArgs {
@@ -106,8 +103,8 @@ export class HlsOutput implements Output {
       const d = createDecipheriv('aes-128-cbc', this.secret, Buffer.from(iv, 'hex'));
       bytes = Buffer.concat([d.update(bytes), d.final()]);
     }
-    const seconds = await videoSpan(this.o.ffprobePath, bytes, this.o.marker);
-    if (!(seconds > 0)) return text;
+    const seconds = tsVideoSpan(bytes);
+    if (!seconds) return text;
     const at = text.lastIndexOf('#EXTINF:');
     const end = text.indexOf(',', at);
     return `${text.slice(0, at)}#EXTINF:${seconds.toFixed(6)}${text.slice(end)}`;

@@ -33,8 +33,6 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
       segmentSeconds: ctx.config.hlsSegmentSeconds,
       tmpDir,
       storage: ctx.storage,
-      ffprobePath: ctx.config.ffprobePath,
-      marker: ctx.marker,
       key: key && video.AuthUrl ? { key, authUrl: video.AuthUrl } : undefined,
     });
   }
