@@ -159,10 +159,11 @@ function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConf
     case 'progress':
       // What can be watched already (a live playlist) shows in Describe while recording.
       return LIVE.includes(t.Status) || t.Status === 'canceled' ? keep(withVideos(r, e.videos)) : keep(r);
+    case 'warning':
+      return keep({ ...r, Warnings: [...(r.Warnings ?? []), { Time: e.at, Message: e.message }].slice(-MAX_WARNINGS) });
     case 'paused':
     case 'resumed':
     case 'refreshed':
-    case 'warning':
       return keep(r);
   }
 }
@@ -184,6 +185,8 @@ function withVideos(t: TaskRecord, videos: Video[]): TaskRecord {
 // ---- a recorder that went silent --------------------------------------------------------------
 
 /** Attempts after which a task that keeps losing its recorders is given up. */
+/** Describe keeps the newest warnings only. */
+export const MAX_WARNINGS = 20;
 export const MAX_ATTEMPTS = 5;
 
 function onRecorderLost(t: TaskRecord, recorderId: string, now: number, config: ActorConfig): Decision {

@@ -1,53 +1,58 @@
-// `npm run bench:record`: one 20 s 1280×720 recording of the counter page through the service's API.
-// Prints CPU core-seconds per recorded second (all processes: the service, its redis-server, the
-// task's Chromium and ffmpeg), distinct fps, A/V offset, Start → first frame and Stop → finished.
+// Recording at 1280×720@30 on the counter page, with 1, 2 and 3 recordings at once (BENCH_LEVELS),
+// each level BENCH_RUNS times (default 3), every run on a fresh service (BROWSER_POOL=0, so that no
+// warm browser's launch lands in the measurement). Per recording: CPU core-seconds per recorded second
+// over all processes (its Chromium and ffmpeg, and its share of the service and redis-server),
+// distinct fps (decoded frame counter), audio/video offset, peak memory (PSS of its processes).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, avOffsetMs } from '../test/helpers/media.js';
 import { startPageServer } from '../test/helpers/pages.js';
-import { processesOf, startService } from '../test/helpers/service.js';
+import { processesOf, processesOfTask, startService } from '../test/helpers/service.js';
 import { sleep } from '../test/helpers/wait.js';
-import { CpuMeter } from './cpu-meter.js';
+import { lineChart } from './chart.js';
+import { poll } from './poll.js';
+import { ProcessMeter } from './process-meter.js';
+import { type BenchReport, median } from './report.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const MB = 1024 * 1024;
 
-async function once(run: number) {
+async function once(level: number, run: number, seconds: number) {
   const pages = await startPageServer();
-  const svc = await startService({ RECORDER_SLOTS: '2', LOG_LEVEL: 'warn' });
+  const svc = await startService({ RECORDER_SLOTS: String(level), BROWSER_POOL: '0', ADMISSION_CPU_CORES: '0', ADMISSION_MEMORY_MB: '0', LOG_LEVEL: 'info' });
   try {
     await sleep(1000); // let start-up settle before measuring
+    const ids: string[] = [];
+    for (let i = 0; i < level; i++) ids.push((await svc.api('Start', { RecordURL: pages.url('counter.html'), Width: 1280, Height: 720 })).TaskID as string);
+    await Promise.all(ids.map((id) => poll(async () => (await svc.api('Describe', { TaskID: id })).Status === 'recording')));
+    await sleep(1000); // every page running, before the window opens
+    const total = new ProcessMeter(() => [svc.child.pid!, ...processesOf(svc.runMarker)]);
+    const each = ids.map((id) => new ProcessMeter(() => processesOfTask(svc.logFile, id)));
+    for (const m of [total, ...each]) m.start();
     const t0 = performance.now();
-    const { TaskID: id } = await svc.api('Start', { RecordURL: pages.url('counter.html'), Width: 1280, Height: 720 });
-    await poll(async () => (await svc.api('Describe', { TaskID: id })).Status === 'recording');
-    const firstFrameMs = performance.now() - t0;
-    const meter = new CpuMeter(() => [svc.child.pid!, ...processesOf(svc.runMarker)]);
-    meter.start();
-    const recStart = performance.now();
-    await sleep(SECONDS * 1000);
-    const tStop = performance.now();
-    await svc.api('Stop', { TaskID: id });
-    const cpu = meter.stop();
-    const recorded = (tStop - recStart) / 1000;
-    await poll(async () => (await svc.api('Describe', { TaskID: id })).Status === 'finished');
-    const stopToFinishedMs = performance.now() - tStop;
-    const task = await svc.api('Describe', { TaskID: id });
-    const url = task.Result.Videos[0].FileURL as string;
-    const file = join(svc.dataDir, `${id}.mp4`);
-    writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
-    const a = analyse(file);
-    const av = avOffsetMs(file);
+    await sleep(seconds * 1000);
+    const recorded = (performance.now() - t0) / 1000;
+    const cpu = total.stop();
+    for (const m of each) m.stop();
+    for (const id of ids) await svc.api('Stop', { TaskID: id });
+    const files = [];
+    for (const id of ids) {
+      await poll(async () => (await svc.api('Describe', { TaskID: id })).Status === 'finished');
+      const task = await svc.api('Describe', { TaskID: id });
+      if (task.Result.ErrorCode) throw new Error(`${id}: ${task.Result.ErrorCode} ${task.Result.ErrorMessage}`);
+      const file = join(svc.dataDir, `${id}.mp4`);
+      writeFileSync(file, Buffer.from(await (await fetch(task.Result.Videos[0].FileURL)).arrayBuffer()));
+      files.push(file);
+    }
+    const media = files.map((f) => ({ fps: analyse(f).distinctPerSecond, av: avOffsetMs(f)?.median ?? NaN }));
     return {
+      level,
       run,
-      cpuCoreSecondsPerRecordedSecond: +(cpu.total / recorded).toFixed(3),
+      cpuPerRecording: +(cpu.total / recorded / level).toFixed(3),
+      minDistinctFps: +Math.min(...media.map((m) => m.fps)).toFixed(2),
+      worstAvOffsetMs: media.map((m) => m.av).reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)),
+      peakMemoryPerRecordingMb: Math.round(Math.max(...each.map((m) => m.peakMemory)) / MB),
+      peakMemoryTotalMb: Math.round(total.peakMemory / MB),
       cpuByProcess: JSON.stringify(Object.fromEntries(Object.entries(cpu.byProcess).map(([k, v]) => [k, +(v / recorded).toFixed(3)]))),
-      distinctFps: +a.distinctPerSecond.toFixed(2),
-      avOffsetMs: av?.median ?? null,
-      avMatched: av?.matched ?? 0,
-      startToFirstFrameMs: Math.round(firstFrameMs),
-      stopToFinishedMs: Math.round(stopToFinishedMs),
-      duration: a.info.duration,
-      size: `${a.info.video?.width}x${a.info.video?.height}`,
     };
   } finally {
     await svc.stop();
@@ -55,33 +60,40 @@ async function once(run: number) {
   }
 }
 
-async function poll(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(25);
+export async function record(): Promise<BenchReport> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const levels = (process.env.BENCH_LEVELS ?? '1,2,3').split(',').map(Number);
+  const rows: Awaited<ReturnType<typeof once>>[] = [];
+  for (const level of levels) for (let run = 1; run <= runs; run++) rows.push(await once(level, run, seconds));
+  const byLevel = levels.map((level) => {
+    const rs = rows.filter((r) => r.level === level);
+    return {
+      level,
+      cpu: +median(rs.map((r) => r.cpuPerRecording)).toFixed(3),
+      fps: +median(rs.map((r) => r.minDistinctFps)).toFixed(2),
+      av: median(rs.map((r) => r.worstAvOffsetMs)),
+      memory: median(rs.map((r) => r.peakMemoryPerRecordingMb)),
+    };
+  });
+  const figures: BenchReport['figures'] = {};
+  for (const l of byLevel) {
+    figures[`cpuPerRecording@${l.level}`] = l.cpu;
+    figures[`distinctFps@${l.level}`] = l.fps;
+    figures[`avOffsetMs@${l.level}`] = l.av;
+    figures[`peakMemoryPerRecordingMb@${l.level}`] = l.memory;
   }
+  const chart = lineChart({
+    title: 'Concurrent 1280×720 recordings on one machine',
+    x: { label: 'recordings at once', values: levels },
+    y: { label: 'distinct frames per second (lowest recording)', min: 0, max: 32, series: [{ name: 'distinct fps', points: byLevel.map((l) => [l.level, l.fps]) }] },
+    y2: { label: 'CPU core-seconds per recorded second, per recording', min: 0, series: [{ name: 'CPU per recording', points: byLevel.map((l) => [l.level, l.cpu]) }] },
+  });
+  return {
+    name: 'record',
+    rows,
+    figures,
+    targets: { 'cpuPerRecording@1': '<= 0.75', 'distinctFps@1': '>= 29.5', 'distinctFps@2': '>= 29 (2 cores)', avOffsetMs: '|x| <= 50' },
+    charts: [{ name: 'concurrency', svg: chart }],
+  };
 }
-
-const results: Awaited<ReturnType<typeof once>>[] = [];
-for (let i = 1; i <= RUNS; i++) results.push(await once(i));
-console.table(results);
-const median = (k: keyof (typeof results)[number]) => {
-  const v = results.map((r) => Number(r[k])).sort((x, y) => x - y);
-  return v[v.length >> 1];
-};
-console.log(
-  JSON.stringify({
-    bench: 'record',
-    seconds: SECONDS,
-    runs: RUNS,
-    median: {
-      cpuCoreSecondsPerRecordedSecond: median('cpuCoreSecondsPerRecordedSecond'),
-      distinctFps: median('distinctFps'),
-      avOffsetMs: median('avOffsetMs'),
-      startToFirstFrameMs: median('startToFirstFrameMs'),
-      stopToFinishedMs: median('stopToFinishedMs'),
-    },
-    targets: { cpuCoreSecondsPerRecordedSecond: '<= 0.75', distinctFps: '>= 29.5', avOffsetMs: '|x| <= 50' },
-  }),
-);

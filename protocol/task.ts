@@ -61,6 +61,8 @@ export const TaskRecord = z.object({
   /** MaxDurationLimit alarm: the moment the recording must stop. */
   deadlineAt: ms.nullable(),
   callback: CallbackProgress.nullable(),
+  /** What went wrong without ending the task (a low frame rate, a page crash), newest last. */
+  Warnings: z.array(z.object({ Time: ms, Message: z.string() })).optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
 
@@ -72,6 +74,8 @@ export type DescribeView = {
   CancelTime?: number;
   StopTime?: number;
   FinishTime?: number;
+  /** Only when there were any: an addition to the original product's answer. */
+  Warnings?: { Time: number; Message: string }[];
   Result: TaskResult;
 };
 
@@ -88,6 +92,7 @@ export function toDescribe(t: TaskRecord): DescribeView {
   if (t.CancelTime !== undefined) view.CancelTime = seconds(t.CancelTime);
   if (t.StopTime !== undefined) view.StopTime = seconds(t.StopTime);
   if (t.FinishTime !== undefined) view.FinishTime = seconds(t.FinishTime);
+  if (t.Warnings?.length) view.Warnings = t.Warnings.map((w) => ({ Time: seconds(w.Time)!, Message: w.Message }));
   // Result last, as in the original product's answers.
   const { Result, ...rest } = view;
   return { ...rest, Result };

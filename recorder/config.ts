@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
+import type { RecordingCost } from './admission.js';
 
 export type RecorderConfig = {
   redisUrl: string;
@@ -7,6 +8,12 @@ export type RecorderConfig = {
   recorderId: string;
   /** Hard cap on recordings at once; more Start jobs wait in the stream. */
   slots: number;
+  /** Browsers kept launched and ready (0: each launched on Start). */
+  browserPool: number;
+  /** What one recording is expected to use; a job is taken only while the machine has that free. */
+  recordingCost: RecordingCost;
+  /** Captured fps under which a recording warns (0: never). */
+  fpsWarningBelow: number;
   dataDir: string;
   publicUrl: string;
   chromiumPath: string;

@@ -12,6 +12,9 @@ import { RecorderChannel } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
 import { Recovery } from './recovery.js';
 import { Session } from './session.js';
+import { HostLoadMeter } from '../lib/host-load.js';
+import { admit } from './admission.js';
+import { BrowserPool, type BrowserSource, ColdBrowsers } from './capture/browser-pool.js';
 import { LocalStorage } from './storage/local.js';
 
 const HEARTBEAT_EVERY_MS = 2000;
@@ -20,6 +23,10 @@ const HEARTBEAT_TTL_MS = 6000;
 // recorder restarting after a crash can end what its predecessor left, and nothing else.
 const HOME = 'WEBRECORD_RECORDER_HOME';
 const PID = 'WEBRECORD_RECORDER_PID';
+/** A recording younger than this is not yet (fully) in the measured load. */
+const WARMUP_MS = 8000;
+/** How often a recorder without headroom looks again. */
+const RECHECK_MS = 1000;
 
 /** Names a recorder's place (host and DATA_DIR) in the marker of its processes. */
 export function recorderHome(dataDir: string): string {
@@ -29,7 +36,10 @@ export function recorderHome(dataDir: string): string {
 type Work = { taskId: string; run(): Promise<void>; command(type: RecorderCommand['type']): void; shutdown(): void };
 
 export class Recorder {
-  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void> }>();
+  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void>; since: number }>();
+  private readonly load = new HostLoadMeter();
+  private readonly browsers: BrowserSource;
+  private waitingWhy = '';
   private running = false;
   private loops: Promise<void>[] = [];
   private slotFreed: (() => void) | null = null;
@@ -53,6 +63,16 @@ export class Recorder {
     const [main, jobs, commands] = this.conns as [Redis, Redis, Redis];
     this.channel = new RecorderChannel(main, jobs, commands, config.region, config.recorderId, this.log);
     this.storage = new LocalStorage(dirs(config.dataDir).files, config.publicUrl);
+    const c = this.config;
+    this.browsers =
+      c.browserPool > 0
+        ? new BrowserPool(
+            c.browserPool,
+            { chromiumPath: c.chromiumPath, extraFlags: c.chromiumFlags, tmpDir: dirs(c.dataDir).tmp, marker: c.marker },
+            this.log,
+            () => this.load.now().availableMemoryBytes >= c.recordingCost.memoryBytes,
+          )
+        : new ColdBrowsers();
   }
 
   get activeCount(): number {
@@ -63,6 +83,7 @@ export class Recorder {
     const d = dirs(this.config.dataDir);
     await Promise.all([mkdir(d.cfs, { recursive: true }), mkdir(d.tmp, { recursive: true }), mkdir(d.files, { recursive: true })]);
     this.endLeftovers();
+    this.load.start();
     await Promise.all(this.conns.map((c) => c.connect()));
     await this.channel.init();
     await this.captureServer.start();
@@ -70,7 +91,8 @@ export class Recorder {
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
     this.loops = [this.takeJobs(), this.takeCommands()];
-    this.log.info({ slots: this.config.slots }, 'recorder ready');
+    if (this.browsers instanceof BrowserPool) this.browsers.start();
+    this.log.info({ slots: this.config.slots, browserPool: this.config.browserPool, cores: this.load.cores }, 'recorder ready');
   }
 
   /**
@@ -80,12 +102,14 @@ export class Recorder {
   async stop(graceMs: number): Promise<void> {
     this.running = false;
     this.slotFreed?.();
+    const pool = this.browsers.stop();
     for (const { session } of this.sessions.values()) session.shutdown();
     const all = Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs))]);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, pool]);
+    this.load.stop();
     await this.channel.clearHeartbeat().catch(() => undefined);
     this.conns[0]!.disconnect();
     await this.captureServer.stop();
@@ -103,11 +127,19 @@ export class Recorder {
 
   private async takeJobs(): Promise<void> {
     while (this.running) {
-      if (this.sessions.size >= this.config.slots) {
-        await new Promise<void>((r) => (this.slotFreed = r));
+      const admission = this.admission();
+      if (!admission.take) {
+        if (admission.why !== this.waitingWhy) this.log.debug({ why: admission.why, active: this.sessions.size }, 'not taking Start jobs for now');
+        this.waitingWhy = admission.why;
+        // Woken by a recording ending, or a second later to measure again.
+        await new Promise<void>((r) => {
+          this.slotFreed = r;
+          setTimeout(r, RECHECK_MS);
+        });
         this.slotFreed = null;
         continue;
       }
+      this.waitingWhy = '';
       let job: StartJob | null;
       try {
         job = await this.channel.nextJob(1000);
@@ -121,14 +153,26 @@ export class Recorder {
     }
   }
 
+  private admission() {
+    const now = Date.now();
+    const entries = [...this.sessions.values()];
+    return admit({
+      load: this.load.now(),
+      active: entries.length,
+      starting: entries.filter((e) => now - e.since < WARMUP_MS).length,
+      slots: this.config.slots,
+      cost: this.config.recordingCost,
+    });
+  }
+
   private async run(job: StartJob): Promise<void> {
     if (this.sessions.has(job.TaskID)) return; // a duplicate of a job already running here
     const events = this.channel.eventsFor(job.TaskID, job.attempt);
     const session: Work =
       job.mode === 'recover'
         ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
-        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, log: this.log });
-    const entry = { session, attempt: job.attempt, done: Promise.resolve() };
+        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, log: this.log });
+    const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now() };
     this.sessions.set(job.TaskID, entry);
     await events.emit({ type: 'accepted' });
     this.log.info({ taskId: job.TaskID, attempt: job.attempt, mode: job.mode, url: job.request.RecordURL }, 'job accepted');
@@ -161,7 +205,7 @@ export class Recorder {
   private async beat(): Promise<void> {
     try {
       await this.channel.heartbeat(
-        { slots: this.config.slots, active: this.sessions.size, at: Date.now() },
+        { slots: this.config.slots, active: this.sessions.size, at: Date.now(), ...this.load.now() },
         HEARTBEAT_TTL_MS,
       );
     } catch (err) {

@@ -9,13 +9,15 @@ import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { Video } from '../protocol/task.js';
 import { type Marker, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
-import { launchBrowser, type RecordingBrowser } from './capture/browser.js';
+import type { RecordingBrowser } from './capture/browser.js';
+import type { BrowserSource } from './capture/browser-pool.js';
 import type { CaptureServer } from './capture/capture-server.js';
 import { TabCapture } from './capture/tab-capture.js';
 import type { TaskEvents } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
 import type { Output } from './outputs/output.js';
 import { planOutput, remake } from './outputs/plan.js';
+import { FrameRateWatch } from './frame-rate-watch.js';
 import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
@@ -44,6 +46,7 @@ export class Session {
   /** Where the time between Stop and the result went (ms), for the log. */
   private readonly timings: Record<string, number> = {};
   private crashReloads = 0;
+  private frameRate: FrameRateWatch | null = null;
   private readonly marker: Marker;
   private readonly log: Logger;
 
@@ -54,6 +57,7 @@ export class Session {
       events: TaskEvents;
       captureServer: CaptureServer;
       storage: StorageTarget;
+      browsers: BrowserSource;
       log: Logger;
     },
   ) {
@@ -147,7 +151,7 @@ export class Session {
     if (failure) await this.emitFailed(failure.code, `${failure.why}; the video holds what was recorded until then`, videos);
     else await this.d.events.emit({ type: 'finished', videos });
     this.timings.total = Math.round(performance.now() - stopAt);
-    this.log.info({ stopMs: this.timings }, 'finished');
+    this.log.info({ stopMs: this.timings, fps: this.frameRate?.fps }, 'finished');
     // The result is safe and reported: the intermediate recording is no longer needed. (Deleting
     // gigabytes takes a while, so it is not on the way to the result.)
     await rm(join(dirs(this.d.config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
@@ -173,7 +177,8 @@ export class Session {
     const { config } = this.d;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await launchBrowser({
+        const t0 = performance.now();
+        const { rb, warm } = await this.d.browsers.take({
           chromiumPath: config.chromiumPath,
           extraFlags: config.chromiumFlags,
           width: request.Width,
@@ -181,6 +186,8 @@ export class Session {
           tmpDir: dirs(config.dataDir).tmp,
           marker: this.marker,
         });
+        this.log.info({ browser: rb.id, warm, ms: Math.round(performance.now() - t0) }, 'browser ready');
+        return rb;
       } catch (err) {
         if (attempt >= 2 || this.stopReason) throw err;
         this.log.warn({ err: String(err) }, 'browser launch failed; trying once more');
@@ -211,6 +218,13 @@ export class Session {
       this.sink = await IntermediateFile.create(join(dirs(config.dataDir).cfs, TaskID, `${attempt}.mkv`));
       this.output = await planOutput(this.job, { config, storage, marker: this.marker });
       this.muxer = LiveMuxer.start(config.ffmpegPath, this.output, this.marker);
+      const watch = new FrameRateWatch(config.fpsWarningBelow, (fps, seconds) => {
+        const message = `the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`;
+        this.log.warn({ fps: +fps.toFixed(2) }, 'low frame rate');
+        void this.d.events.emit({ type: 'warning', message });
+      });
+      this.muxer.onProgress = (p) => watch.add(p.frames, p.seconds);
+      this.frameRate = watch;
       const capture = await TabCapture.start(rb.sw, this.d.captureServer, new FanOut(this.sink, [this.muxer]), {
         tabId: rb.tabId,
         width: request.Width,
@@ -328,12 +342,13 @@ export class Session {
   private async cleanup(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.muxer?.abort();
+    const browserMarker = this.rb?.marker;
     await this.rb?.close().catch(() => undefined);
     this.rb = null;
     // This attempt's scratch files (a partial MP4 that was never finished, the HLS key info).
     await removeScratch(dirs(this.d.config.dataDir).tmp, `${this.job.TaskID}-${this.job.attempt}.`);
     // Whatever is left of this task's processes (a renderer that outlived its browser, ffmpeg).
-    const swept = sweepMarked(this.marker);
+    const swept = sweepMarked(this.marker) + (browserMarker ? sweepMarked(browserMarker) : 0);
     if (swept) this.log.warn({ swept }, 'ended leftover processes of the task');
   }
 }

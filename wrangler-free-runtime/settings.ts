@@ -14,6 +14,14 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { error: `must be an integer in [${min}, ${max}]` }).max(max, { error: `must be an integer in [${min}, ${max}]` }));
 
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { error: `must be a number in [${min}, ${max}]` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be a number in [${min}, ${max}]` }).max(max, { error: `must be a number in [${min}, ${max}]` }));
+
 const url = (protocols: string[]) =>
   z
     .string()
@@ -42,6 +50,14 @@ const Env = z.object({
     .default('default'),
   ROLE: z.enum(['all', 'api', 'recorder'], { error: 'must be "all", "api" or "recorder"' }).default('all'),
   RECORDER_SLOTS: int(1, 64).default(2),
+  /** Chromium instances kept launched and ready for the next Start (0: launch on Start). */
+  BROWSER_POOL: int(0, 16).default(1),
+  /** CPU cores one recording is expected to use (`npm run bench:record`); a recorder takes a job only with this much idle (0: no CPU check). */
+  ADMISSION_CPU_CORES: decimal(0, 64).default(0.75),
+  /** Memory one recording is expected to use, all its processes (`npm run bench:record`); 0: no memory check. */
+  ADMISSION_MEMORY_MB: int(0, 1_048_576).default(600),
+  /** A recording capturing fewer frames per second than this for 10 s raises a warning (0: never). */
+  FPS_WARNING_BELOW: int(0, 60).default(25),
   CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
   /** Extra Chromium flags, space-separated (a proxy, a feature switch). */
   CHROMIUM_FLAGS: z

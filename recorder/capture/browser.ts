@@ -1,6 +1,7 @@
 // Launches one Chromium for one recording: new headless mode, the capture extension loaded, a fresh
 // profile, and a tab whose viewport is exactly Width×Height CSS pixels (the window is resized until
 // it is: the browser's own UI height differs between launches and sizes).
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
@@ -20,6 +21,11 @@ export type LaunchOptions = {
 };
 
 export type RecordingBrowser = {
+  /** Names the browser's processes (WEBRECORD_BROWSER in their environment). */
+  id: string;
+  marker: Marker;
+  /** Device scale the browser was launched with (a narrow page needs a higher one). */
+  scale: number;
   browser: Browser;
   page: Page;
   sw: WebWorker;
@@ -28,13 +34,20 @@ export type RecordingBrowser = {
   close(): Promise<void>;
   /** At once: once the last chunk is in, nothing in the browser is worth a graceful shutdown. */
   kill(): void;
+  /** Makes the page's viewport width×height CSS pixels (a pooled browser meets its task's size). */
+  fit(width: number, height: number): Promise<void>;
 };
+
+/** The device scale a page of this width is recorded at: headless windows have a minimum width. */
+export const scaleFor = (width: number) => (width < MIN_WINDOW_WIDTH ? Math.ceil(MIN_WINDOW_WIDTH / width) : 1);
 
 const EXT_ID = extensionId();
 
 export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser> {
   const profile = await mkdtemp(join(o.tmpDir, 'chromium-'));
-  const scale = o.width < MIN_WINDOW_WIDTH ? Math.ceil(MIN_WINDOW_WIDTH / o.width) : 1;
+  const scale = scaleFor(o.width);
+  const id = randomUUID();
+  const marker = { ...o.marker, WEBRECORD_BROWSER: id };
   const flags = [
     '--headless=new',
     '--no-sandbox',
@@ -86,7 +99,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
       handleSIGTERM: false,
       handleSIGHUP: false,
       protocolTimeout: 60_000,
-      env: markedEnv(o.marker),
+      env: markedEnv(marker),
     });
     const swTarget = await browser.waitForTarget(
       (t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${EXT_ID}/`),
@@ -95,13 +108,15 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     const sw = await swTarget.worker();
     if (!sw) throw new Error('the capture extension did not start');
     const page = (await browser.pages())[0] ?? (await browser.newPage());
-    await fitViewport(page, o.width, o.height);
+    // The capture document is made now, not when the capture starts: one step less after Start.
+    await Promise.all([fitViewport(page, o.width, o.height), sw.evaluate(() => (globalThis as unknown as { prepare(): Promise<void> }).prepare())]);
     const tabId = (await sw.evaluate(() => (globalThis as unknown as { pageTabId(): Promise<number> }).pageTabId())) as number;
     const kill = () => {
       const proc = browser?.process();
       if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     };
-    return { browser, page, sw, tabId, close, kill };
+    const fit = (width: number, height: number) => fitViewport(page, width, height);
+    return { id, marker, scale, browser, page, sw, tabId, close, kill, fit };
   } catch (err) {
     await close();
     throw err;

@@ -33,8 +33,15 @@ export type OutputOptions = {
 export class FfmpegArgs {
   private readonly inputs: string[][] = [];
   private readonly outputs: string[][] = [];
+  private readonly globals: string[] = [];
 
   constructor(private readonly logLevel: 'error' | 'warning' | 'info' = 'error') {}
+
+  /** key=value progress (frame=, out_time_us=, …) on stdout every `seconds`. */
+  progress(seconds: number): this {
+    this.globals.push('-progress', 'pipe:1', '-stats_period', String(seconds));
+    return this;
+  }
 
   input(path: string, o: InputOptions = {}): this {
     const a: string[] = [];
@@ -69,6 +76,6 @@ export class FfmpegArgs {
 
   toArgs(): string[] {
     if (!this.inputs.length || !this.outputs.length) throw new Error('ffmpeg needs at least one input and one output');
-    return ['-hide_banner', '-nostdin', '-y', '-loglevel', this.logLevel, ...this.inputs.flat(), ...this.outputs.flat()];
+    return ['-hide_banner', '-nostdin', '-y', '-loglevel', this.logLevel, ...this.globals, ...this.inputs.flat(), ...this.outputs.flat()];
   }
 }

@@ -2,6 +2,7 @@
 // audio to AAC). It never holds up the recording: writes are buffered, and if ffmpeg fails the
 // output is made again from the intermediate file at Stop.
 import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { exited, type Marker, spawnGuarded } from '../../lib/child-process.js';
 import { FfmpegArgs } from '../ffmpeg/args.js';
@@ -9,7 +10,11 @@ import { FfmpegError } from '../ffmpeg/run.js';
 import type { Output } from '../outputs/output.js';
 import type { ChunkSink } from './chunk-sink.js';
 
+/** Frames written and media time reached so far (from ffmpeg's progress reports). */
+export type MuxProgress = { frames: number; seconds: number };
+
 export class LiveMuxer implements ChunkSink {
+  onProgress: (p: MuxProgress) => void = () => undefined;
   private failure: string | null = null;
   private stderr = '';
   private readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -17,6 +22,18 @@ export class LiveMuxer implements ChunkSink {
   private constructor(private readonly child: ChildProcess) {
     this.done = exited(child);
     child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString('utf8')).slice(-8192)));
+    let report: Partial<Record<string, string>> = {};
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const eq = line.indexOf('=');
+      if (eq < 0) return;
+      const key = line.slice(0, eq);
+      report[key] = line.slice(eq + 1);
+      if (key !== 'progress') return;
+      const frames = Number(report.frame);
+      const us = Number(report.out_time_us);
+      report = {};
+      if (Number.isFinite(frames) && Number.isFinite(us) && us >= 0) this.onProgress({ frames, seconds: us / 1e6 });
+    });
     child.stdin!.on('error', (err) => (this.failure ??= `ffmpeg stopped reading: ${err.message}`));
     child.on('error', (err) => (this.failure ??= `ffmpeg did not start: ${err.message}`));
     void this.done.then(({ code, signal }) => {
@@ -25,9 +42,9 @@ export class LiveMuxer implements ChunkSink {
   }
 
   static start(ffmpegPath: string, output: Output, marker: Marker): LiveMuxer {
-    const args = output.addTo(new FfmpegArgs().input('pipe:0', { format: 'matroska' })).toArgs();
+    const args = output.addTo(new FfmpegArgs().progress(1).input('pipe:0', { format: 'matroska' })).toArgs();
     const secret = output.secret;
-    const child = spawnGuarded(ffmpegPath, args, marker, { stdio: ['pipe', 'ignore', 'pipe', ...(secret ? (['pipe'] as const) : [])] });
+    const child = spawnGuarded(ffmpegPath, args, marker, { stdio: ['pipe', 'pipe', 'pipe', ...(secret ? (['pipe'] as const) : [])] });
     if (secret) (child.stdio[3] as Writable).end(secret);
     return new LiveMuxer(child);
   }

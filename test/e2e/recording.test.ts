@@ -5,11 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { findMarked } from '../../lib/child-process.js';
 import { freePort } from '../../lib/net.js';
 import { analyse } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
-import { type Answer, processesOf, type RunningService, startService } from '../helpers/service.js';
+import { type Answer, processesOf, processesOfTask, type RunningService, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 // The <video> check runs in the browser.
@@ -54,7 +53,7 @@ async function finishedVideo(taskId: string, timeoutMs = 60_000): Promise<{ task
   assert.equal(bytes.length, v.FileSize, 'FileSize is the size of the file served');
   const file = join(svc.dataDir, `${taskId}.mp4`);
   writeFileSync(file, bytes);
-  await waitFor(() => findMarked({ WEBRECORD_TASK: taskId }).length === 0, { timeoutMs: 5000, what: `no processes left of task ${taskId}` });
+  await waitFor(() => processesOfTask(svc.logFile, taskId).length === 0, { timeoutMs: 5000, what: `no processes left of task ${taskId}` });
   return { task, file };
 }
 
@@ -147,7 +146,18 @@ describe('recording a page end to end', () => {
     const task = await svc.waitForStatus(id, 'finished', 30_000);
     assert.equal(task.Result.ErrorCode, 'NothingRecorded');
     assert.deepEqual(task.Result.Videos, []);
-    await waitFor(() => findMarked({ WEBRECORD_TASK: id }).length === 0, { timeoutMs: 5000, what: 'no processes left' });
+    await waitFor(() => processesOfTask(svc.logFile, id).length === 0, { timeoutMs: 5000, what: 'no processes left' });
+  });
+
+  it('Stop the moment the task turns recording → a short video, never NothingRecorded', async () => {
+    for (let i = 0; i < 3; i++) {
+      const id = await start({ RecordURL: pages.url('counter.html') });
+      await svc.waitForStatus(id, 'recording', 30_000);
+      await ok('Stop', id);
+      const { task, file } = await finishedVideo(id, 30_000);
+      assert.ok(task.Result.Videos[0].FileDuration >= 0.3, `a frame reported as recorded is in the file (${task.Result.Videos[0].FileDuration} s)`);
+      assert.ok(analyse(file).frames >= 5);
+    }
   });
 
   it('MaxDurationLimit 4 → stops by itself at 4 ± 1 s', async () => {
@@ -255,7 +265,7 @@ describe('recording a page end to end', () => {
 
 /** Chromium processes of a task whose command line passes `test`. */
 function chromiumOf(taskId: string, test: (args: string) => boolean): number[] {
-  return findMarked({ WEBRECORD_TASK: taskId }).filter((pid) => {
+  return processesOfTask(svc.logFile, taskId).filter((pid) => {
     try {
       // Chromium's children rewrite their command line as one space-joined string.
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');

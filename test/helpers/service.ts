@@ -120,3 +120,19 @@ export async function startService(env: Record<string, string> = {}, opts: { dat
 export function processesOf(runMarker: Record<string, string>): number[] {
   return findMarked(runMarker);
 }
+
+/** The browser a task ran in, as its recorder logged it: its id and whether it came warm from the pool. */
+export function browserOf(logFile: string, taskId: string): { id: string; warm: boolean } | null {
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes(taskId) || !line.includes('"browser ready"')) continue;
+    const entry = JSON.parse(line) as { browser: string; warm: boolean };
+    return { id: entry.browser, warm: entry.warm };
+  }
+  return null;
+}
+
+/** Live processes of one task: its ffmpeg, and its browser whether launched for it or taken warm. */
+export function processesOfTask(logFile: string, taskId: string): number[] {
+  const browser = browserOf(logFile, taskId);
+  return [...new Set([...findMarked({ WEBRECORD_TASK: taskId }), ...(browser ? findMarked({ WEBRECORD_BROWSER: browser.id }) : [])])];
+}

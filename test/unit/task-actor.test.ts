@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActorConfig, createTask, decide, heldBy, MAX_ATTEMPTS, nextAlarm } from '../../actors/task-actor.js';
+import { type ActorConfig, createTask, decide, heldBy, MAX_ATTEMPTS, MAX_WARNINGS, nextAlarm } from '../../actors/task-actor.js';
 import { normalizeStart, TASK_COMMANDS, type TaskCommand } from '../../protocol/api.js';
 import type { RecorderEvent } from '../../protocol/recorder.js';
-import { TASK_STATUSES, type TaskRecord, type TaskStatus, type Video } from '../../protocol/task.js';
+import { TASK_STATUSES, type TaskRecord, type TaskStatus, toDescribe, type Video } from '../../protocol/task.js';
 
 const T0 = 1_800_000_000_000;
 const config: ActorConfig = { callback: { maxTries: 5, firstRetryDelayMs: 10_000, timeoutMs: 10_000, watchdogSlackMs: 5_000 } };
@@ -149,6 +149,19 @@ describe('TaskActor: recorder events', () => {
       assert.equal(d.record, base);
       assert.deepEqual(d.effects, []);
     }
+  });
+
+  it('warnings show in Describe with their time, newest last, the newest few kept', () => {
+    let t = task('recording');
+    assert.equal('Warnings' in toDescribe(t), false, 'no Warnings field until there is one');
+    for (let i = 0; i < MAX_WARNINGS + 3; i++) {
+      t = decide(t, { kind: 'event', event: { ...ev('warning', { message: `w${i}` }), at: T0 + i * 1000 } }, T0, config).record;
+    }
+    assert.equal(t.Status, 'recording');
+    const w = toDescribe(t).Warnings!;
+    assert.equal(w.length, MAX_WARNINGS);
+    assert.deepEqual(w.at(-1), { Time: Math.floor((T0 + (MAX_WARNINGS + 2) * 1000) / 1000), Message: `w${MAX_WARNINGS + 2}` });
+    assert.equal(w[0]!.Message, 'w3');
   });
 
   it('events are applied once: the same event delivered twice is dropped the second time', () => {

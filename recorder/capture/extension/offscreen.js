@@ -8,6 +8,10 @@
 /** @type {MediaRecorder | null} */ let recorder = null;
 /** @type {MediaStream | null} */ let stream = null;
 /** @type {WebSocket | null} */ let ws = null;
+/** When the first frame was reported (performance.now()), or null before it. */
+/** @type {number | null} */ let firstFrameAt = null;
+/** Once a frame was reported as recorded, the file gets at least this much: the encoder needs a moment to output it. */
+const MIN_RECORDED_MS = 400;
 
 function send(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
@@ -55,7 +59,10 @@ async function start(streamId, o) {
     const c = JSON.parse(String(m.data));
     if (c.type === 'pause' && rec.state === 'recording') rec.pause();
     else if (c.type === 'resume' && rec.state === 'paused') rec.resume();
-    else if (c.type === 'stop' && rec.state !== 'inactive') rec.stop();
+    else if (c.type === 'stop' && rec.state !== 'inactive') {
+      const wait = firstFrameAt === null ? 0 : Math.max(0, firstFrameAt + MIN_RECORDED_MS - performance.now());
+      setTimeout(() => rec.state !== 'inactive' && rec.stop(), wait);
+    }
   };
   // If the recorder goes away, stop capturing rather than record into nothing.
   ws.onclose = () => {
@@ -74,6 +81,7 @@ function reportFirstFrame(track) {
     const clone = track.clone();
     const reader = new MediaStreamTrackProcessor({ track: clone }).readable.getReader();
     reader.read().then(({ value }) => {
+      firstFrameAt = performance.now();
       send({ type: 'frame', width: value ? value.displayWidth : 0, height: value ? value.displayHeight : 0, at: Date.now() });
       if (value) value.close();
       reader.cancel();

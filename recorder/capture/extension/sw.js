@@ -16,6 +16,9 @@ async function ensureOffscreen() {
   });
 }
 
+/** Readies the capture document ahead of the capture. */
+self.prepare = ensureOffscreen;
+
 /** The id of the browser's only page tab (each recording has a browser of its own). */
 self.pageTabId = async () => {
   const tabs = (await chrome.tabs.query({})).filter((t) => !(t.url || t.pendingUrl || '').startsWith('chrome-extension://'));

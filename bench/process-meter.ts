@@ -1,5 +1,6 @@
-// CPU time of a set of processes (user + system, all threads), sampled from /proc so that processes
-// that come and go during the measurement are counted for the time they lived.
+// CPU time (user + system, all threads) and memory (proportional set size: shared pages split
+// between their sharers, so Chromium's processes add up to what they really hold) of a set of
+// processes, sampled from /proc so that processes that come and go are counted while they lived.
 import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -17,7 +18,22 @@ function read(pid: number): { ticks: number; name: string } | null {
   }
 }
 
-export class CpuMeter {
+/** Proportional set size in bytes (0 when the process is gone). */
+export function pssBytes(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export const memoryOf = (pids: number[]) => pids.reduce((sum, pid) => sum + pssBytes(pid), 0);
+
+export class ProcessMeter {
+  /** Highest total memory seen, bytes. */
+  peakMemory = 0;
+  private ticks = 0;
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
   private readonly names = new Map<number, string>();
@@ -27,7 +43,7 @@ export class CpuMeter {
 
   start(): void {
     this.sample();
-    this.timer = setInterval(() => this.sample(), 200);
+    this.timer = setInterval(() => this.sample(), 250);
   }
 
   /** Core-seconds used by the processes since start(), in all and by kind of process. */
@@ -46,7 +62,10 @@ export class CpuMeter {
   }
 
   private sample(): void {
-    for (const pid of this.pids()) {
+    const pids = this.pids();
+    // Memory once a second: reading smaps is heavier than stat.
+    if (this.ticks++ % 4 === 0) this.peakMemory = Math.max(this.peakMemory, memoryOf(pids));
+    for (const pid of pids) {
       const r = read(pid);
       if (r === null) continue;
       const t = r.ticks;

@@ -1,0 +1,87 @@
+// API throughput and latency under load: Describe and Start against the real service (ROLE=api on
+// the same kind of Redis as the embedded default), side by side with a bare Hono + ioredis handler
+// doing one GET, all on one redis-server. Load comes from autocannon in a second process, over
+// loopback, for BENCH_API_SECONDS (default 5) per round; BENCH_RUNS rounds (default 3) alternate the
+// bare handler and Describe, so each ratio is measured in the same round.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger } from '../lib/logger.js';
+import { freePort } from '../lib/net.js';
+import { startService } from '../test/helpers/service.js';
+import { waitFor } from '../test/helpers/wait.js';
+import { startEmbeddedRedis } from '../wrangler-free-runtime/embedded-redis.js';
+import { type BenchReport, median } from './report.js';
+
+const AUTOCANNON = new URL('../node_modules/.bin/autocannon', import.meta.url).pathname;
+
+type Load = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
+
+async function load(url: string, body: unknown, connections: number, seconds: number): Promise<Load> {
+  const { stdout } = await promisify(execFile)(
+    AUTOCANNON,
+    ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), url],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+async function startBare(redisUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname, String(port), redisUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', () => reject(new Error('the bare server did not start')));
+  });
+  return { url: `http://127.0.0.1:${port}/`, child };
+}
+
+export async function api(): Promise<BenchReport> {
+  const seconds = Number(process.env.BENCH_API_SECONDS ?? 5);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const redis = await startEmbeddedRedis(mkdtempSync(join(tmpdir(), 'bench-redis-')), createLogger('warn'));
+  const svc = await startService({ ROLE: 'api', REDIS_URL: redis.url, LOG_LEVEL: 'warn' });
+  const bare = await startBare(redis.url);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    const { TaskID } = await svc.api('Start', { RecordURL: 'https://example.com/' });
+    await waitFor(async () => (await svc.api('Describe', { TaskID })).TaskID === TaskID, { timeoutMs: 5000, what: 'the task' });
+    const describe = { Action: 'Describe', Data: { TaskID } };
+    const startBody = { Action: 'Start', Data: { RecordURL: 'https://example.com/', Width: 1280, Height: 720 } };
+    await load(svc.url, describe, 20, 2); // warm-up (JIT, connections)
+    await load(bare.url, describe, 20, 2);
+    for (let run = 1; run <= runs; run++) {
+      const b = await load(bare.url, describe, 50, seconds);
+      const d = await load(svc.url, describe, 50, seconds);
+      const s = await load(svc.url, startBody, 10, seconds);
+      rows.push({ run, what: 'bare Hono + ioredis GET', connections: 50, ...b });
+      rows.push({ run, what: 'Describe', connections: 50, ...d, vsBare: +(d.rps / b.rps).toFixed(2) });
+      rows.push({ run, what: 'Start', connections: 10, ...s });
+    }
+  } finally {
+    bare.child.kill('SIGKILL');
+    await svc.stop();
+    await redis.stop();
+  }
+  const of = (what: string) => rows.filter((r) => r.what === what);
+  const failed = rows.reduce((n, r) => n + (r.errors as number) + (r.non2xx as number), 0);
+  return {
+    name: 'api',
+    rows,
+    figures: {
+      bareRps: median(of('bare Hono + ioredis GET').map((r) => r.rps as number)),
+      describeRps: median(of('Describe').map((r) => r.rps as number)),
+      describeVsBare: median(of('Describe').map((r) => r.vsBare as number)),
+      describeP50Ms: median(of('Describe').map((r) => r.p50 as number)),
+      describeP99Ms: median(of('Describe').map((r) => r.p99 as number)),
+      startRps: median(of('Start').map((r) => r.rps as number)),
+      startP50Ms: median(of('Start').map((r) => r.p50 as number)),
+      startP99Ms: median(of('Start').map((r) => r.p99 as number)),
+      failedRequests: failed,
+    },
+    targets: { describeVsBare: '>= 0.7', startP99Ms: '<= 20', failedRequests: '0' },
+  };
+}

@@ -1,0 +1,34 @@
+// Whether a recorder takes one more recording now: only while the machine's measured headroom
+// covers what a recording costs (calibrated by `npm run bench:record`), and never beyond its slots.
+// A job it does not take waits in the stream (for this recorder or another) rather than degrade the
+// recordings already running.
+import type { HostLoad } from '../lib/host-load.js';
+
+export type RecordingCost = { cores: number; memoryBytes: number };
+
+export type Admission = { take: true } | { take: false; why: string };
+
+export function admit(o: {
+  load: HostLoad;
+  /** Recordings running here. */
+  active: number;
+  /** Of those, the ones started too recently for the load measurement to show them yet. */
+  starting: number;
+  slots: number;
+  cost: RecordingCost;
+}): Admission {
+  const { load, cost } = o;
+  if (o.active >= o.slots) return { take: false, why: `all ${o.slots} slots (RECORDER_SLOTS) are in use` };
+  // An idle recorder always takes work: a machine busy with something else would otherwise never record.
+  if (o.active === 0) return { take: true };
+  const idleCores = load.cores - load.busyCores - o.starting * cost.cores;
+  if (cost.cores > 0 && idleCores < cost.cores) {
+    return { take: false, why: `${Math.max(0, idleCores).toFixed(2)} idle cores, one more recording needs ${cost.cores} (ADMISSION_CPU_CORES)` };
+  }
+  const freeMemory = load.availableMemoryBytes - o.starting * cost.memoryBytes;
+  if (cost.memoryBytes > 0 && freeMemory < cost.memoryBytes) {
+    const mb = (b: number) => Math.round(Math.max(0, b) / 1048576);
+    return { take: false, why: `${mb(freeMemory)} MB available, one more recording needs ${mb(cost.memoryBytes)} (ADMISSION_MEMORY_MB)` };
+  }
+  return { take: true };
+}
