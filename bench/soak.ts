@@ -3,13 +3,13 @@
 // growth per minute after the first two is the slope of a least-squares line. The file's distinct fps
 // and A/V offset are measured over its first and last minute (drift: last − first).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, avOffsetMs } from '../test/helpers/media.js';
 import { startPageServer } from '../test/helpers/pages.js';
 import { processesOf, startService } from '../test/helpers/service.js';
 import { sleep } from '../test/helpers/wait.js';
-import { memoryOf } from './process-meter.js';
+import { memoryOf, pssBytes } from './process-meter.js';
 import type { BenchReport } from './report.js';
 import { poll } from './poll.js';
 
@@ -23,6 +23,22 @@ function slopePerMinute(points: { minute: number; mb: number }[]): number {
   const num = points.reduce((s, p) => s + (p.minute - mx) * (p.mb - my), 0);
   const den = points.reduce((s, p) => s + (p.minute - mx) ** 2, 0);
   return num / den;
+}
+
+/** Memory by kind of process (Chromium's by --type), MB: where a growth is. */
+function byKind(pids: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pid of pids) {
+    let kind = '?';
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      kind = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1] ?? /--type=([\w-]+)/.exec(cmd)?.[1] ?? cmd.split(' ')[0]!.split('/').pop()!;
+    } catch {
+      continue;
+    }
+    out[kind] = +((out[kind] ?? 0) + pssBytes(pid) / MB).toFixed(1);
+  }
+  return out;
 }
 
 function minuteOf(file: string, out: string, from: 'start' | 'end'): { distinctFps: number; avOffsetMs: number | null } {
@@ -39,11 +55,12 @@ export async function soak(): Promise<BenchReport> {
   try {
     const { TaskID: id } = await svc.api('Start', { RecordURL: pages.url('counter.html'), Width: 1280, Height: 720, MaxDurationLimit: minutes * 60 + 600 });
     await poll(async () => (await svc.api('Describe', { TaskID: id })).Status === 'recording');
-    const samples: { minute: number; mb: number }[] = [];
+    const samples: { minute: number; mb: number; byProcess: string }[] = [];
     for (let m = 0; m <= minutes; m++) {
       if (m > 0) await sleep(60_000);
-      const mb = memoryOf([svc.child.pid!, ...processesOf(svc.runMarker)]) / MB;
-      samples.push({ minute: m, mb: +mb.toFixed(1) });
+      const pids = [svc.child.pid!, ...processesOf(svc.runMarker)];
+      const mb = memoryOf(pids) / MB;
+      samples.push({ minute: m, mb: +mb.toFixed(1), byProcess: JSON.stringify(byKind(pids)) });
       console.log(`soak: minute ${m}: ${mb.toFixed(1)} MB`);
     }
     await svc.api('Stop', { TaskID: id });

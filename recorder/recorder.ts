@@ -110,7 +110,8 @@ export class Recorder {
     for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads
     await Promise.allSettled([...this.loops, pool]);
     this.load.stop();
-    await this.channel.clearHeartbeat().catch(() => undefined);
+    // Redis may be gone already (killed with us): do not wait for it.
+    await Promise.race([this.channel.clearHeartbeat().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     this.conns[0]!.disconnect();
     await this.captureServer.stop();
     sweepMarked(this.config.marker);

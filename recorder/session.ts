@@ -11,6 +11,7 @@ import { type Marker, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
 import type { RecordingBrowser } from './capture/browser.js';
 import type { BrowserSource } from './capture/browser-pool.js';
+import { collectCaptureGarbage } from './capture/capture-gc.js';
 import type { CaptureServer } from './capture/capture-server.js';
 import { TabCapture } from './capture/tab-capture.js';
 import type { TaskEvents } from './channel.js';
@@ -47,6 +48,7 @@ export class Session {
   private readonly timings: Record<string, number> = {};
   private crashReloads = 0;
   private frameRate: FrameRateWatch | null = null;
+  private stopGc: (() => void) | null = null;
   private readonly marker: Marker;
   private readonly log: Logger;
 
@@ -232,6 +234,10 @@ export class Session {
         fps: FPS,
       });
       this.capture = capture;
+      this.stopGc = await collectCaptureGarbage(rb.browser, (err) => this.log.debug({ err: String(err) }, 'capture document GC failed')).catch((err) => {
+        this.log.warn({ err: String(err) }, 'cannot reach the capture document to collect its garbage');
+        return null;
+      });
       capture.onMessage = (m) => this.log[m.type === 'error' ? 'warn' : 'debug']({ capture: m.message }, 'capture says');
       // The socket closes as the browser dies, sometimes before the disconnect is seen: give that
       // a moment, so the failure is named for its cause.
@@ -282,6 +288,7 @@ export class Session {
   private async closeCapture(): Promise<boolean> {
     await this.captureStart;
     await this.commands;
+    this.stopGc?.();
     if (this.capture) await this.capture.stop();
     if (this.sink) await this.sink.close();
     return (this.sink?.bytes ?? 0) > 0;
@@ -341,6 +348,7 @@ export class Session {
 
   private async cleanup(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
+    this.stopGc?.();
     this.muxer?.abort();
     const browserMarker = this.rb?.marker;
     await this.rb?.close().catch(() => undefined);

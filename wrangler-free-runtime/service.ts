@@ -35,7 +35,16 @@ export async function startService(settings: Settings, log: Logger, createApp: A
   const marker = { WEBRECORD_INSTANCE: instance };
   const stops: (() => Promise<void>)[] = []; // run in reverse order of start
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err: String(err) }, 'stopping failed'));
+    // Each step is bounded: a step that waits on something already gone (Redis killed with us, say)
+    // must not keep the service from ending.
+    const limit = settings.SHUTDOWN_GRACE_MS + 10_000;
+    for (const stop of stops.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limit)));
+      const outcome = await Promise.race([stop().catch((err) => log.error({ err: String(err) }, 'stopping failed')), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log.error({ limitMs: limit }, 'a shutdown step did not end in time; going on without it');
+    }
   };
 
   try {

@@ -60,6 +60,8 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     '--disable-sync',
     '--disable-default-apps',
     '--disable-breakpad',
+    // The on-device AI model service starts by itself minutes into a session (tens of MB, for nothing).
+    '--disable-features=OptimizationGuideOnDeviceModel,OnDeviceModelPerformanceParams,OptimizationHints',
     '--disable-crash-reporter',
     '--disable-dev-shm-usage',
     '--disable-background-timer-throttling',

@@ -2,7 +2,7 @@
 // slot instead of being refused, tasks survive a restart, and nothing outlives a killed service.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,6 +88,21 @@ describe('the embedded default across restarts', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  it('SIGTERM ends the service even when its Redis is already gone (killed with its process group)', async () => {
+    const svc = await startService({ SHUTDOWN_GRACE_MS: '2000' });
+    const id = (await svc.api('Start', { RecordURL: pages.url('counter.html') })).TaskID as string;
+    await svc.waitForStatus(id, 'recording', 30_000);
+    const redis = processesOf(svc.runMarker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'));
+    assert.equal(redis.length, 1, 'its redis-server');
+    process.kill(redis[0]!, 'SIGKILL');
+    const t0 = Date.now();
+    const ended = await Promise.race([svc.stop('SIGTERM').then(() => true), sleep(40_000).then(() => false)]);
+    if (!ended) await svc.stop('SIGKILL');
+    assert.ok(ended, 'it ended by itself after SIGTERM');
+    assert.ok(Date.now() - t0 < 30_000, `it ended in ${Date.now() - t0} ms`);
+    await waitFor(() => processesOf(svc.runMarker).length === 0, { timeoutMs: 10_000, what: 'no processes left' });
   });
 
   it('nothing outlives a service killed with SIGKILL in the middle of a recording', async () => {
