@@ -25,6 +25,8 @@ const HOME = 'WEBRECORD_RECORDER_HOME';
 const PID = 'WEBRECORD_RECORDER_PID';
 /** A recording younger than this is not yet (fully) in the measured load. */
 const WARMUP_MS = 8000;
+/** CPU a browser launch takes while it lasts. */
+const LAUNCH_CORES = 1;
 /** How often a recorder without headroom looks again. */
 const RECHECK_MS = 1000;
 
@@ -70,7 +72,7 @@ export class Recorder {
             c.browserPool,
             { chromiumPath: c.chromiumPath, extraFlags: c.chromiumFlags, tmpDir: dirs(c.dataDir).tmp, marker: c.marker },
             this.log,
-            () => this.load.now().availableMemoryBytes >= c.recordingCost.memoryBytes,
+            () => this.mayLaunchWarm(),
           )
         : new ColdBrowsers();
   }
@@ -154,6 +156,17 @@ export class Recorder {
     }
   }
 
+  /**
+   * A warm browser's launch takes about a core for a second or two: it waits until the recordings
+   * running here leave that much idle (on a small machine, until they end) rather than cost them frames.
+   */
+  private mayLaunchWarm(): boolean {
+    const load = this.load.now();
+    const cost = this.config.recordingCost;
+    if (load.availableMemoryBytes < cost.memoryBytes) return false;
+    return this.sessions.size === 0 || load.cores - load.busyCores >= cost.cores + LAUNCH_CORES;
+  }
+
   private admission() {
     const now = Date.now();
     const entries = [...this.sessions.values()];
@@ -180,6 +193,7 @@ export class Recorder {
     entry.done = session.run().finally(() => {
       this.sessions.delete(job.TaskID);
       this.slotFreed?.();
+      if (this.browsers instanceof BrowserPool) this.browsers.refill();
       void this.beat();
     });
   }

@@ -29,7 +29,7 @@ export class BrowserPool implements BrowserSource {
     private readonly size: number,
     private readonly base: Omit<LaunchOptions, 'width' | 'height'>,
     private readonly log: Logger,
-    /** Asked before each launch: a busy machine refills later rather than slow its recordings. */
+    /** Asked before each launch: a machine busy recording refills later rather than slow its recordings. */
     private readonly mayLaunch: () => boolean = () => true,
   ) {}
 
@@ -38,6 +38,16 @@ export class BrowserPool implements BrowserSource {
   }
 
   start(): void {
+    this.fill();
+  }
+
+  /** A recording ended: there may be room to launch now. */
+  refill(): void {
+    // A wait for room ends here; a back-off after failed launches does not.
+    if (this.retryTimer && this.failures === 0) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
     this.fill();
   }
 
