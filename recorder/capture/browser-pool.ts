@@ -20,6 +20,8 @@ export type BrowserSource = {
 
 export class BrowserPool implements BrowserSource {
   private readonly idle: RecordingBrowser[] = [];
+  /** Takers waiting for a launch in progress (null: it failed). */
+  private readonly waiters: ((rb: RecordingBrowser | null) => void)[] = [];
   private launching = 0;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -53,8 +55,10 @@ export class BrowserPool implements BrowserSource {
 
   async take(o: LaunchOptions): Promise<{ rb: RecordingBrowser; warm: boolean }> {
     // A pooled browser has scale 1; a narrow page needs a browser launched for its scale.
-    while (scaleFor(o.width) === 1 && this.idle.length) {
-      const rb = this.idle.shift()!;
+    while (scaleFor(o.width) === 1 && (this.idle.length || this.launching > this.waiters.length)) {
+      // One on its way (a service just started, say) is sooner ready than one launched now.
+      const rb = this.idle.shift() ?? (await new Promise<RecordingBrowser | null>((r) => this.waiters.push(r)));
+      if (!rb) break;
       // Refilled a little later: a launch now would compete with this task's page load and first frames.
       this.retryLater(REFILL_DELAY_MS);
       if (!(await alive(rb))) {
@@ -76,6 +80,7 @@ export class BrowserPool implements BrowserSource {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const w of this.waiters.splice(0)) w(null);
     await Promise.allSettled(this.idle.splice(0).map((rb) => rb.close()));
   }
 
@@ -96,10 +101,13 @@ export class BrowserPool implements BrowserSource {
             void rb.close();
             this.fill();
           });
+          const waiter = this.waiters.shift();
+          if (waiter) return waiter(rb);
           this.idle.push(rb);
           this.log.info({ browser: rb.id, ready: this.idle.length }, 'a warm browser is ready');
         })
         .catch((err) => {
+          this.waiters.shift()?.(null);
           this.failures++;
           this.log.warn({ err: String(err), failures: this.failures }, 'launching a warm browser failed');
           // Back off: a machine that cannot launch now will not be helped by launching again at once.

@@ -127,7 +127,12 @@ describe('HLS with AES-128', () => {
     // Nowhere under DATA_DIR (task state, Redis files, logs, outputs) is the key, in hex or raw.
     const needles = [Buffer.from(keyHex), Buffer.from(keyHex.toUpperCase()), key];
     const holders = filesUnder(svc.dataDir).filter((f) => {
-      const bytes = readFileSync(f);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(f);
+      } catch {
+        return false; // gone meanwhile (a socket, or a file of a browser profile being removed)
+      }
       return needles.some((n) => bytes.includes(n));
     });
     assert.deepEqual(holders, [], 'the key appears in no file');
@@ -135,9 +140,20 @@ describe('HLS with AES-128', () => {
   });
 });
 
+/** Every file under dir; one that goes away while it is listed (a browser profile being removed) is skipped. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    try {
+      return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    } catch {
+      return [];
+    }
   });
 }
