@@ -37,12 +37,22 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   });
 
   const api = new Hono<EdgeEnv>();
-  api.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => fail(c, 'RequestTooLarge', `request body is over ${MAX_BODY_BYTES} bytes`, 413),
-    }),
-  );
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => fail(c, 'RequestTooLarge', `request body is over ${MAX_BODY_BYTES} bytes`, 413),
+  });
+  api.use(async (c, next) => {
+    // With a Content-Length the header decides, without touching the body: counting the body as a
+    // stream makes the Node adapter build a full Request per call (a quarter of Describe's cost).
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (!/^\d+$/.test(length) || Number(length) > MAX_BODY_BYTES) {
+        return fail(c, 'RequestTooLarge', `request body is over ${MAX_BODY_BYTES} bytes`, 413);
+      }
+      return next();
+    }
+    return limit(c, next);
+  });
   if (deps.auth) api.use(deps.auth);
   api.use(async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
