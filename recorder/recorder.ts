@@ -164,16 +164,21 @@ export class Recorder {
     const load = this.load.now();
     const cost = this.config.recordingCost;
     if (load.availableMemoryBytes < cost.memoryBytes) return false;
-    return this.sessions.size === 0 || load.cores - load.busyCores >= cost.cores + LAUNCH_CORES;
+    const idleCores = load.cores - load.busyCores - this.startingCount() * cost.cores;
+    return this.sessions.size === 0 || idleCores >= cost.cores + LAUNCH_CORES;
+  }
+
+  /** Recordings started too recently for the measured load to show them yet. */
+  private startingCount(): number {
+    const now = Date.now();
+    return [...this.sessions.values()].filter((e) => now - e.since < WARMUP_MS).length;
   }
 
   private admission() {
-    const now = Date.now();
-    const entries = [...this.sessions.values()];
     return admit({
       load: this.load.now(),
-      active: entries.length,
-      starting: entries.filter((e) => now - e.since < WARMUP_MS).length,
+      active: this.sessions.size,
+      starting: this.startingCount(),
       slots: this.config.slots,
       cost: this.config.recordingCost,
     });

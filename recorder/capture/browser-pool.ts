@@ -8,7 +8,8 @@ import { type LaunchOptions, launchBrowser, type RecordingBrowser, scaleFor } fr
 /** The size pooled browsers are launched at; a task of another size has its window resized. */
 const POOL_WIDTH = 1280;
 const POOL_HEIGHT = 720;
-const REFILL_DELAY_MS = 2000;
+/** How often a pool waiting for room to launch looks again. */
+const RECHECK_MS = 2000;
 /** How long a pooled browser may take to answer before it is thought broken. */
 const ALIVE_TIMEOUT_MS = 1000;
 
@@ -35,10 +36,6 @@ export class BrowserPool implements BrowserSource {
     private readonly mayLaunch: () => boolean = () => true,
   ) {}
 
-  get ready(): number {
-    return this.idle.length;
-  }
-
   start(): void {
     this.fill();
   }
@@ -59,8 +56,8 @@ export class BrowserPool implements BrowserSource {
       // One on its way (a service just started, say) is sooner ready than one launched now.
       const rb = this.idle.shift() ?? (await new Promise<RecordingBrowser | null>((r) => this.waiters.push(r)));
       if (!rb) break;
-      // Refilled a little later: a launch now would compete with this task's page load and first frames.
-      this.retryLater(REFILL_DELAY_MS);
+      // mayLaunch counts this task as starting: the refill waits until a launch cannot cost it frames.
+      this.fill();
       if (!(await alive(rb))) {
         this.log.warn({ browser: rb.id }, 'a pooled browser stopped answering; closing it');
         void rb.close();
@@ -87,7 +84,7 @@ export class BrowserPool implements BrowserSource {
   private fill(): void {
     if (this.stopped || this.retryTimer) return;
     while (this.idle.length + this.launching < this.size) {
-      if (!this.mayLaunch()) return this.retryLater(2000);
+      if (!this.mayLaunch()) return this.retryLater(RECHECK_MS);
       this.launching++;
       void launchBrowser({ ...this.base, width: POOL_WIDTH, height: POOL_HEIGHT })
         .then((rb) => {
