@@ -9,7 +9,8 @@ import { analyse, avOffsetMs } from '../test/helpers/media.js';
 import { startPageServer } from '../test/helpers/pages.js';
 import { processesOf, startService } from '../test/helpers/service.js';
 import { sleep } from '../test/helpers/wait.js';
-import { memoryOf, pssBytes } from './process-meter.js';
+import { pssBytes } from '../lib/process-stats.js';
+import { memoryOf } from './process-meter.js';
 import type { BenchReport } from './report.js';
 import { poll } from './poll.js';
 

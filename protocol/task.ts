@@ -66,6 +66,20 @@ export const TaskRecord = z.object({
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
 
+/** The part of a stored task that Describe answers from: its stored request is left unparsed. */
+export const TaskViewSource = TaskRecord.pick({
+  TaskID: true,
+  Status: true,
+  CreateTime: true,
+  StartTime: true,
+  CancelTime: true,
+  StopTime: true,
+  FinishTime: true,
+  Result: true,
+  Warnings: true,
+});
+export type TaskViewSource = z.infer<typeof TaskViewSource>;
+
 export type DescribeView = {
   TaskID: string;
   Status: TaskStatus;
@@ -81,7 +95,7 @@ export type DescribeView = {
 
 const seconds = (t: number | undefined) => (t === undefined ? undefined : Math.floor(t / 1000));
 
-export function toDescribe(t: TaskRecord): DescribeView {
+export function toDescribe(t: TaskViewSource): DescribeView {
   const result = {
     ...(t.Result.ErrorCode ? { ErrorCode: t.Result.ErrorCode } : {}),
     ...(t.Result.ErrorMessage ? { ErrorMessage: t.Result.ErrorMessage } : {}),

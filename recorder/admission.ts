@@ -1,10 +1,15 @@
 // Whether a recorder takes one more recording now: only while the machine's measured headroom
-// covers what a recording costs (calibrated by `npm run bench:record`), and never beyond its slots.
+// covers what a recording costs (measured from its own recordings, or set), and never beyond its slots.
 // A job it does not take waits in the stream (for this recorder or another) rather than degrade the
 // recordings already running.
 import type { HostLoad } from '../lib/host-load.js';
 
-export type RecordingCost = { cores: number; memoryBytes: number };
+export type RecordingCost = {
+  cores: number;
+  memoryBytes: number;
+  /** The cores figure was measured here (ADMISSION_CPU_CORES=auto) rather than set. */
+  measured?: boolean;
+};
 
 export type Admission = { take: true } | { take: false; why: string };
 
@@ -23,7 +28,7 @@ export function admit(o: {
   if (o.active === 0) return { take: true };
   const idleCores = load.cores - load.busyCores - o.starting * cost.cores;
   if (cost.cores > 0 && idleCores < cost.cores) {
-    return { take: false, why: `${Math.max(0, idleCores).toFixed(2)} idle cores, one more recording needs ${cost.cores} (ADMISSION_CPU_CORES)` };
+    return { take: false, why: `${Math.max(0, idleCores).toFixed(2)} idle cores, one more recording needs ${cost.cores} (${cost.measured ? 'measured here, ' : ''}ADMISSION_CPU_CORES)` };
   }
   const freeMemory = load.availableMemoryBytes - o.starting * cost.memoryBytes;
   if (cost.memoryBytes > 0 && freeMemory < cost.memoryBytes) {

@@ -10,7 +10,10 @@ export type RecorderConfig = {
   slots: number;
   /** Browsers kept launched and ready (0: each launched on Start). */
   browserPool: number;
-  /** What one recording is expected to use; a job is taken only while the machine has that free. */
+  /**
+   * What one recording is expected to use; a job is taken only while the machine has that free.
+   * With `measured`, `cores` is the first guess, then learnt from the recordings here.
+   */
   recordingCost: RecordingCost;
   /** Captured fps under which a recording warns (0: never). */
   fpsWarningBelow: number;

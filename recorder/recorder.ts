@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
-import { findByEnv, isAlive, killAll, sweepMarked } from '../lib/child-process.js';
+import { findByEnv, isAlive, killAll, type Marker, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
 import { CaptureServer } from './capture/capture-server.js';
 import { RecorderChannel } from './channel.js';
@@ -13,7 +13,9 @@ import { dirs, type RecorderConfig } from './config.js';
 import { Recovery } from './recovery.js';
 import { Session } from './session.js';
 import { HostLoadMeter } from '../lib/host-load.js';
-import { admit } from './admission.js';
+import { admit, type RecordingCost } from './admission.js';
+import { CostCalibration } from './cost-calibration.js';
+import { RecordingCpu } from './recording-cpu.js';
 import { BrowserPool, type BrowserSource, ColdBrowsers } from './capture/browser-pool.js';
 import { LocalStorage } from './storage/local.js';
 
@@ -27,6 +29,8 @@ const PID = 'WEBRECORD_RECORDER_PID';
 const WARMUP_MS = 8000;
 /** CPU a browser launch takes while it lasts. */
 const LAUNCH_CORES = 1;
+/** How often the recordings' CPU is read for ADMISSION_CPU_CORES=auto (the host load's window). */
+const CALIBRATE_EVERY_MS = 5000;
 /** How often a recorder without headroom looks again. */
 const RECHECK_MS = 1000;
 
@@ -35,10 +39,19 @@ export function recorderHome(dataDir: string): string {
   return createHash('sha256').update(`${hostname()}:${dataDir}`).digest('hex').slice(0, 16);
 }
 
-type Work = { taskId: string; run(): Promise<void>; command(type: RecorderCommand['type']): void; shutdown(): void };
+type Work = {
+  taskId: string;
+  run(): Promise<void>;
+  command(type: RecorderCommand['type']): void;
+  shutdown(): void;
+  /** Markers of its processes while it records steadily (a recovery has none). */
+  costMarkers?(): Marker[] | null;
+};
 
 export class Recorder {
-  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void>; since: number }>();
+  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void>; since: number; cpu: RecordingCpu }>();
+  private readonly cost: CostCalibration;
+  private calibrateTimer: NodeJS.Timeout | null = null;
   private readonly load = new HostLoadMeter();
   private readonly browsers: BrowserSource;
   private waitingWhy = '';
@@ -66,6 +79,7 @@ export class Recorder {
     this.channel = new RecorderChannel(main, jobs, commands, config.region, config.recorderId, this.log);
     this.storage = new LocalStorage(dirs(config.dataDir).files, config.publicUrl);
     const c = this.config;
+    this.cost = new CostCalibration(c.recordingCost.cores, !c.recordingCost.measured);
     this.browsers =
       c.browserPool > 0
         ? new BrowserPool(
@@ -92,6 +106,7 @@ export class Recorder {
     this.running = true;
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
+    if (this.config.recordingCost.measured) this.calibrateTimer = setInterval(() => this.calibrate(), CALIBRATE_EVERY_MS);
     this.loops = [this.takeJobs(), this.takeCommands()];
     if (this.browsers instanceof BrowserPool) this.browsers.start();
     this.log.info({ slots: this.config.slots, browserPool: this.config.browserPool, cores: this.load.cores }, 'recorder ready');
@@ -109,6 +124,7 @@ export class Recorder {
     const all = Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs))]);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.calibrateTimer) clearInterval(this.calibrateTimer);
     for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads
     await Promise.allSettled([...this.loops, pool]);
     this.load.stop();
@@ -162,7 +178,7 @@ export class Recorder {
    */
   private mayLaunchWarm(): boolean {
     const load = this.load.now();
-    const cost = this.config.recordingCost;
+    const cost = this.recordingCost();
     if (load.availableMemoryBytes < cost.memoryBytes) return false;
     const idleCores = load.cores - load.busyCores - this.startingCount() * cost.cores;
     return this.sessions.size === 0 || idleCores >= cost.cores + LAUNCH_CORES;
@@ -180,8 +196,31 @@ export class Recorder {
       active: this.sessions.size,
       starting: this.startingCount(),
       slots: this.config.slots,
-      cost: this.config.recordingCost,
+      cost: this.recordingCost(),
     });
+  }
+
+  private recordingCost(): RecordingCost {
+    return { ...this.config.recordingCost, cores: this.cost.cores };
+  }
+
+  /** Learns what a recording costs here from the ones recording steadily now (ADMISSION_CPU_CORES=auto). */
+  private calibrate(): void {
+    const load = this.load.now();
+    for (const [taskId, entry] of this.sessions) {
+      const markers = entry.session.costMarkers?.() ?? null;
+      if (!markers) {
+        entry.cpu.reset();
+        continue;
+      }
+      const cores = entry.cpu.read(markers);
+      if (cores === null) continue;
+      const before = this.cost.cores;
+      if (this.cost.observe({ cores, hostCores: load.cores, hostBusyCores: load.busyCores })) {
+        const log = this.cost.samples === 1 || Math.abs(this.cost.cores - before) > 0.05 ? 'info' : 'debug';
+        this.log[log]({ taskId, measuredCores: +cores.toFixed(3), recordingCores: this.cost.cores }, 'recording cost measured');
+      }
+    }
   }
 
   private async run(job: StartJob): Promise<void> {
@@ -191,7 +230,7 @@ export class Recorder {
       job.mode === 'recover'
         ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
         : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, log: this.log });
-    const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now() };
+    const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu() };
     this.sessions.set(job.TaskID, entry);
     await events.emit({ type: 'accepted' });
     this.log.info({ taskId: job.TaskID, attempt: job.attempt, mode: job.mode, url: job.request.RecordURL }, 'job accepted');
@@ -225,7 +264,7 @@ export class Recorder {
   private async beat(): Promise<void> {
     try {
       await this.channel.heartbeat(
-        { slots: this.config.slots, active: this.sessions.size, at: Date.now(), ...this.load.now() },
+        { slots: this.config.slots, active: this.sessions.size, at: Date.now(), recordingCores: this.cost.cores, ...this.load.now() },
         HEARTBEAT_TTL_MS,
       );
     } catch (err) {

@@ -43,6 +43,8 @@ export class Session {
   private readonly stopAsked = new Promise<void>((r) => (this.wakeStop = r));
   private commands: Promise<void> = Promise.resolve();
   private pauseWanted = false;
+  /** Frames are flowing (after the first frame, until Stop). */
+  private capturing = false;
   private captureError = '';
   /** Where the time between Stop and the result went (ms), for the log. */
   private readonly timings: Record<string, number> = {};
@@ -69,6 +71,15 @@ export class Session {
 
   get taskId(): string {
     return this.job.TaskID;
+  }
+
+  /**
+   * The markers of this recording's processes (its ffmpeg, its browser) while it records steadily:
+   * what they use then is what a recording costs. Null while loading, paused or stopping.
+   */
+  costMarkers(): Marker[] | null {
+    if (!this.capturing || this.pauseWanted || this.stopReason || !this.rb) return null;
+    return [{ WEBRECORD_TASK: this.job.TaskID }, { WEBRECORD_BROWSER: this.rb.id }];
   }
 
   /** Runs the whole recording; never throws (failures become events). */
@@ -258,6 +269,7 @@ export class Session {
         await this.d.events.emit({ type: 'warning', message });
       }
       await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);
+      this.capturing = true;
       if (this.pauseWanted) await this.apply('pause');
       this.reportProgress();
     })().catch((err) => {

@@ -60,7 +60,7 @@ export class RuntimeGateway implements TaskGateway {
   }
 
   async describe(taskId: string): Promise<DescribeView | null> {
-    const record = await this.d.store.get(taskId);
+    const record = await this.d.store.getView(taskId);
     return record ? toDescribe(record) : null;
   }
 

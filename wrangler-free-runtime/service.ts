@@ -7,6 +7,7 @@ import { loadKek } from '../lib/key-wrap.js';
 import type { Logger } from '../lib/logger.js';
 import type { TaskGateway } from '../protocol/gateway.js';
 import { dirs } from '../recorder/config.js';
+import { FIRST_GUESS_CORES } from '../recorder/cost-calibration.js';
 import { Recorder } from '../recorder/recorder.js';
 import { ActorHost } from './actor-host.js';
 import { AlarmPoller } from './alarm-poller.js';
@@ -131,7 +132,10 @@ export async function startService(settings: Settings, log: Logger, createApp: A
           recorderId: `rec-${instance}`,
           slots: settings.RECORDER_SLOTS,
           browserPool: settings.BROWSER_POOL,
-          recordingCost: { cores: settings.ADMISSION_CPU_CORES, memoryBytes: settings.ADMISSION_MEMORY_MB * 1024 * 1024 },
+          recordingCost:
+            settings.ADMISSION_CPU_CORES === 'auto'
+              ? { cores: FIRST_GUESS_CORES, measured: true, memoryBytes: settings.ADMISSION_MEMORY_MB * 1024 * 1024 }
+              : { cores: settings.ADMISSION_CPU_CORES, memoryBytes: settings.ADMISSION_MEMORY_MB * 1024 * 1024 },
           fpsWarningBelow: settings.FPS_WARNING_BELOW,
           dataDir: settings.DATA_DIR,
           publicUrl: settings.PUBLIC_URL,

@@ -14,13 +14,14 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, { error: `must be an integer in [${min}, ${max}]` }).max(max, { error: `must be an integer in [${min}, ${max}]` }));
 
-const decimal = (min: number, max: number) =>
+const autoOrDecimal = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .regex(/^\d+(\.\d+)?$/, { error: `must be a number in [${min}, ${max}]` })
-    .transform(Number)
-    .pipe(z.number().min(min, { error: `must be a number in [${min}, ${max}]` }).max(max, { error: `must be a number in [${min}, ${max}]` }));
+    .refine((s) => s === 'auto' || (/^\d+(\.\d+)?$/.test(s) && Number(s) >= min && Number(s) <= max), {
+      error: `must be "auto" or a number in [${min}, ${max}]`,
+    })
+    .transform((s) => (s === 'auto' ? ('auto' as const) : Number(s)));
 
 const url = (protocols: string[]) =>
   z
@@ -52,8 +53,11 @@ const Env = z.object({
   RECORDER_SLOTS: int(1, 64).default(2),
   /** Chromium instances kept launched and ready for the next Start (0: launch on Start). */
   BROWSER_POOL: int(0, 16).default(1),
-  /** CPU cores one recording is expected to use (`npm run bench:record`); a recorder takes a job only with this much idle (0: no CPU check). */
-  ADMISSION_CPU_CORES: decimal(0, 64).default(0.75),
+  /**
+   * CPU cores one recording uses; a recorder already recording takes a job only with this much idle.
+   * `auto`: measured from the recordings on this machine; a number: fixed; 0: no CPU check.
+   */
+  ADMISSION_CPU_CORES: autoOrDecimal(0, 64).default('auto'),
   /** Memory one recording is expected to use, all its processes (`npm run bench:record`); 0: no memory check. */
   ADMISSION_MEMORY_MB: int(0, 1_048_576).default(600),
   /** A recording capturing fewer frames per second than this for 10 s raises a warning (0: never). */

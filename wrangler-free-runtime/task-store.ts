@@ -1,6 +1,6 @@
 // Task state in Redis: read by anyone, written only through the fenced script by the lease holder.
 import { keys } from '../protocol/keys.js';
-import { TaskRecord } from '../protocol/task.js';
+import { TaskRecord, TaskViewSource } from '../protocol/task.js';
 import type { ScriptedRedis } from './redis/scripts.js';
 
 export type WriteResult = 'written' | 'stale' | 'exists' | 'missing';
@@ -16,6 +16,13 @@ export class TaskStore {
     const raw = await this.redis.get(keys.task(taskId));
     if (raw === null) return null;
     return TaskRecord.parse(JSON.parse(raw));
+  }
+
+  /** What Describe needs: the stored request, most of a record, is not validated on every poll. */
+  async getView(taskId: string): Promise<TaskViewSource | null> {
+    const raw = await this.redis.get(keys.task(taskId));
+    if (raw === null) return null;
+    return TaskViewSource.parse(JSON.parse(raw));
   }
 
   async write(record: TaskRecord, token: number, mode: 'create' | 'update'): Promise<WriteResult> {

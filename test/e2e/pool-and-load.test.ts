@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { findMarked } from '../../lib/child-process.js';
+import { processStat } from '../../lib/process-stats.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { browserOf, processesOfTask, type RunningService, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -110,6 +111,42 @@ describe('admission by measured load', () => {
       const done = await svc.waitForStatus(b, 'finished', 60_000);
       assert.equal(done.Result.ErrorCode, undefined);
       assert.equal(done.Result.Videos.length, 1);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
+describe('recording cost learnt on this machine (ADMISSION_CPU_CORES=auto)', () => {
+  /** The recorder's measurements so far, from its log. */
+  const measurements = (svc: RunningService) =>
+    readFileSync(svc.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"recording cost measured"'))
+      .map((l) => JSON.parse(l) as { measuredCores: number; recordingCores: number });
+
+  it('measures a recording by its own processes, as an outside meter of the same processes does', async () => {
+    const svc = await startService({ BROWSER_POOL: '0', LOG_LEVEL: 'debug' });
+    try {
+      const { TaskID: id } = await svc.api('Start', { RecordURL: pages.url('counter.html') });
+      await svc.waitForStatus(id, 'recording', 30_000);
+      await waitFor(async () => measurements(svc).length > 0, { timeoutMs: 20_000, intervalMs: 500, what: 'a first measurement' });
+      const pids = processesOfTask(svc.logFile, id);
+      const cpu = () => pids.reduce((sum, pid) => sum + (processStat(pid)?.cpuSeconds ?? 0), 0);
+      const seen = measurements(svc).length;
+      const t0 = performance.now();
+      const c0 = cpu();
+      await sleep(15_000);
+      const outside = (cpu() - c0) / ((performance.now() - t0) / 1000);
+      const inside = measurements(svc).slice(seen).map((m) => m.measuredCores);
+      assert.ok(inside.length >= 2, `measured every few seconds while recording (${inside.length} in 15 s)`);
+      const mean = inside.reduce((a, b) => a + b, 0) / inside.length;
+      assert.ok(outside > 0.2, `the recording uses CPU (${outside.toFixed(2)} cores from outside)`);
+      assert.ok(Math.abs(mean - outside) / outside < 0.35, `inside ${mean.toFixed(2)} vs outside ${outside.toFixed(2)} cores`);
+      const estimate = measurements(svc).at(-1)!.recordingCores;
+      assert.ok(estimate > 0.2 && estimate < availableParallelism(), `the estimate admission uses is a real figure (${estimate})`);
+      await svc.api('Stop', { TaskID: id });
+      await svc.waitForStatus(id, 'finished', 60_000);
     } finally {
       await svc.stop();
     }

@@ -9,7 +9,7 @@ describe('settings', () => {
     assert.equal(s.HOST, '127.0.0.1');
     assert.equal(s.RECORDER_SLOTS, 2);
     assert.equal(s.BROWSER_POOL, 1);
-    assert.equal(s.ADMISSION_CPU_CORES, 0.75);
+    assert.equal(s.ADMISSION_CPU_CORES, 'auto');
     assert.equal(s.FPS_WARNING_BELOW, 25);
     assert.equal(s.REDIS_URL, undefined);
     assert.equal(s.PUBLIC_URL, 'http://127.0.0.1:8080');
@@ -26,12 +26,13 @@ describe('settings', () => {
     [{ CHROMIUM_PATH: '/nonexistent/chromium' }, 'setting CHROMIUM_PATH must name an existing executable (got "/nonexistent/chromium")'],
     [{ CHROMIUM_FLAGS: '--ok rm -rf' }, 'setting CHROMIUM_FLAGS must be space-separated flags, each like --name or --name=value (got "--ok rm -rf")'],
     [{ BROWSER_POOL: '-1' }, 'setting BROWSER_POOL must be an integer in [0, 16] (got "-1")'],
-    [{ ADMISSION_CPU_CORES: 'lots' }, 'setting ADMISSION_CPU_CORES must be a number in [0, 64] (got "lots")'],
-    [{ ADMISSION_CPU_CORES: '65' }, 'setting ADMISSION_CPU_CORES must be a number in [0, 64] (got "65")'],
+    [{ ADMISSION_CPU_CORES: 'lots' }, 'setting ADMISSION_CPU_CORES must be "auto" or a number in [0, 64] (got "lots")'],
+    [{ ADMISSION_CPU_CORES: '65' }, 'setting ADMISSION_CPU_CORES must be "auto" or a number in [0, 64] (got "65")'],
     [{ CALLBACK_SECRET: 'short' }, 'setting CALLBACK_SECRET must be at least 16 characters (got "short")'],
   ];
   it('reads decimals where a setting is one', () => {
     assert.equal(loadSettings({ ADMISSION_CPU_CORES: '1.5' }).ADMISSION_CPU_CORES, 1.5);
+    assert.equal(loadSettings({ ADMISSION_CPU_CORES: ' auto ' }).ADMISSION_CPU_CORES, 'auto');
   });
 
   for (const [env, message] of bad) {
