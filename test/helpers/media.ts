@@ -80,21 +80,41 @@ export function analyse(file: string) {
   };
 }
 
+/** When each beep starts (s): the first loud sample after at least 0.3 s of quiet, to the sample. */
+export function beepOnsets(file: string): number[] {
+  const RATE = 48_000;
+  // Resampled onto the file's timeline from 0 (silence before a late first sample, a trim before an
+  // early one), so sample i is at i / RATE whatever the codec's start time or priming.
+  const pcm = run('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-af', `aresample=${RATE}:async=1:first_pts=0`, '-f', 's16le', '-']).stdout;
+  const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+  const LOUD = 0.05 * 32768; // -26 dBFS: far above any codec noise, far below the beep
+  const onsets: number[] = [];
+  let lastLoud = -Infinity;
+  for (let i = 0; i < samples.length; i++) {
+    if (Math.abs(samples[i]!) < LOUD) continue;
+    if (i - lastLoud > 0.3 * RATE) onsets.push(i / RATE);
+    lastLoud = i;
+  }
+  return onsets;
+}
+
 /**
  * Audio/video offset in ms (positive: audio late). The test page flashes a block at x=1200 while its
- * beep sounds (both driven by the audio clock); compare flash onsets with beep onsets.
+ * beep sounds (both driven by the audio clock); compare flash onsets (the first frame showing it)
+ * with beep onsets (the first loud sample, exact to the sample, where silencedetect's are not).
  */
 export function avOffsetMs(file: string): { median: number; matched: number } | null {
   const flashes = run('ffmpeg', ['-v', 'error', '-i', file, '-an', '-vf', 'crop=80:40:1200:0,scale=1:1:flags=area', '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-']).stdout;
-  const pts = run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file])
-    .stdout.toString()
-    .trim()
-    .split('\n')
-    .map((l) => parseFloat(l));
+  // JSON, not CSV: a frame carrying side data prints an extra CSV line, which shifted every later
+  // frame's time by one frame (33 ms) in an earlier version of this check.
+  const frames = JSON.parse(
+    run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'json', file]).stdout.toString(),
+  ).frames as { pts_time?: string }[];
+  const pts = frames.map((f) => Number(f.pts_time));
+  if (Math.abs(pts.length - flashes.length) > 1) throw new Error(`${file}: ${pts.length} frame times for ${flashes.length} decoded frames`);
   const video: number[] = [];
   for (let i = 1; i < flashes.length && i < pts.length; i++) if (flashes[i]! > 128 && flashes[i - 1]! <= 128) video.push(pts[i]!);
-  const err = run('ffmpeg', ['-v', 'info', '-i', file, '-vn', '-af', 'silencedetect=noise=-30dB:d=0.3', '-f', 'null', '-']).stderr;
-  const audio = [...err.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const audio = beepOnsets(file);
   const offsets: number[] = [];
   for (const v of video) {
     const nearest = audio.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity);
