@@ -11,8 +11,7 @@ import { lineChart } from './chart.js';
 import { poll } from './poll.js';
 import { type BenchReport, median } from './report.js';
 
-const MUXERS = ['mp4', 'hls'] as const;
-type Muxer = (typeof MUXERS)[number];
+type Muxer = 'mp4' | 'hls';
 
 /** Records `seconds` of `muxer` alone; Stop → finished, and the recorder's account of its phases. */
 async function once(svc: RunningService, url: string, muxer: Muxer, seconds: number) {
@@ -34,6 +33,8 @@ async function once(svc: RunningService, url: string, muxer: Muxer, seconds: num
 export async function finish(): Promise<BenchReport> {
   const lengths = (process.env.BENCH_LENGTHS ?? '10,60,180,600').split(',').map(Number);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const longRuns = Number(process.env.BENCH_LONG_RUNS ?? 1);
+  const MUXERS = (process.env.BENCH_MUXERS ?? 'mp4,hls').split(',') as Muxer[];
   const pages = await startPageServer();
   const svc = await startService({ LOG_LEVEL: 'info' });
   const rows: Record<string, unknown>[] = [];
@@ -42,7 +43,7 @@ export async function finish(): Promise<BenchReport> {
       const row: Record<string, unknown> = { seconds };
       for (const muxer of MUXERS) {
         const samples = [];
-        for (let i = 0; i < (seconds <= 60 ? runs : 1); i++) {
+        for (let i = 0; i < (seconds <= 60 ? runs : longRuns); i++) {
           samples.push(await once(svc, pages.url('counter.html'), muxer, seconds));
           console.error(`finish: ${muxer} ${seconds} s → ${samples.at(-1)!.ms} ms ${JSON.stringify(samples.at(-1)!.phases)}`);
         }
