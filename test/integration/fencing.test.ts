@@ -67,6 +67,7 @@ describe('leases and fenced writes (real Redis)', () => {
     const make = (owner: string) => {
       const r = redis.client();
       return new ActorHost({
+        passivateAfterMs: 60_000,
         store: new TaskStore(r, 60_000),
         leases: new Leases(r, owner, 1000),
         alarms: new Alarms(r, 'test'),
@@ -94,5 +95,44 @@ describe('leases and fenced writes (real Redis)', () => {
     assert.deepEqual(sent, ['pause'], 'the recorder was told to pause once');
     await hostA.stop();
     await hostB.stop();
+  });
+
+  it('an idle actor hands its lease back and wakes from the stored state on its next message', async () => {
+    const r = redis.client();
+    const host = new ActorHost({
+      store: new TaskStore(r, 60_000),
+      leases: new Leases(r, 'host-idle', 900),
+      alarms: new Alarms(r, 'test'),
+      assignments: new Assignments(r, 'test'),
+      ports: { enqueueStart: async () => undefined, commandRecorder: async () => undefined, deliverCallback: async () => ({ ok: true }) },
+      config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
+      log: createLogger('silent'),
+      passivateAfterMs: 500,
+    });
+    host.start();
+    try {
+      const id = `idle-${crypto.randomUUID()}`;
+      await host.create(id, request);
+      assert.equal(host.activeCount, 1);
+      assert.equal(await r.exists(keys.lease(id)), 1);
+      await sleep(1500);
+      assert.equal(host.activeCount, 0, 'asleep after 500 ms without a message');
+      assert.equal(await r.exists(keys.lease(id)), 0, 'its lease handed back, not left to expire');
+
+      const event = (seq: number, type: 'accepted' | 'recording') =>
+        ({ TaskID: id, attempt: 1, recorderId: 'rec-1', seq, at: Date.now(), type, width: 1280, height: 720 }) as const;
+      await host.send(id, { kind: 'event', event: event(1, 'accepted') });
+      await host.send(id, { kind: 'event', event: event(2, 'recording') });
+      assert.equal(host.activeCount, 1, 'awake again');
+      assert.equal((await new TaskStore(r, 60_000).get(id))?.Status, 'recording');
+      await sleep(1500);
+      assert.equal(host.activeCount, 0);
+      // Asleep, it still remembers which events it applied: a duplicate changes nothing.
+      await host.send(id, { kind: 'event', event: event(2, 'recording') });
+      assert.deepEqual(await host.send(id, { kind: 'command', command: 'Pause' }), { ok: true });
+      assert.equal((await new TaskStore(r, 60_000).get(id))?.Status, 'paused');
+    } finally {
+      await host.stop();
+    }
   });
 });
