@@ -25,13 +25,13 @@ export function spawnGuarded(cmd: string, args: string[], marker: Marker, option
 }
 
 /**
- * Pids of live processes whose environment carries every key=value of `marker`, and of all their
- * descendants (Chromium's zygote and renderers, and anything that rewrites its own environment
- * block, cannot be recognized by the marker itself).
+ * Pids of live processes whose environment carries every key=value of `marker` (of any one of them,
+ * given several), and of all their descendants (Chromium's zygote and renderers, and anything that
+ * rewrites its own environment block, cannot be recognized by the marker itself). One scan of /proc.
  */
-export function findMarked(marker: Marker): number[] {
-  const wanted = Object.entries(marker);
-  return findByEnv((env) => wanted.every(([k, v]) => env.get(k) === v));
+export function findMarked(marker: Marker | Marker[]): number[] {
+  const wanted = (Array.isArray(marker) ? marker : [marker]).map((m) => Object.entries(m));
+  return findByEnv((env) => wanted.some((kv) => kv.every(([k, v]) => env.get(k) === v)));
 }
 
 /** Pids of live processes whose environment passes `test`, and of all their descendants. */

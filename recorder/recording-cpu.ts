@@ -1,6 +1,6 @@
 // The CPU a recording's processes use, read from /proc between one reading and the next: the
 // measurement behind ADMISSION_CPU_CORES=auto.
-import { findByEnv, type Marker } from '../lib/child-process.js';
+import { findMarked, type Marker } from '../lib/child-process.js';
 import { processStat } from '../lib/process-stats.js';
 
 export class RecordingCpu {
@@ -11,8 +11,7 @@ export class RecordingCpu {
    * reading; null on the first. A process born in between is counted from the next reading on.
    */
   read(markers: Marker[]): number | null {
-    const wanted = markers.map((m) => Object.entries(m));
-    const pids = findByEnv((env) => wanted.some((kv) => kv.every(([k, v]) => env.get(k) === v)));
+    const pids = findMarked(markers);
     const now = { at: performance.now(), seconds: new Map<number, number>() };
     for (const pid of pids) {
       const s = processStat(pid);

@@ -12,17 +12,18 @@ export class TaskStore {
     private readonly finishedTtlMs: number,
   ) {}
 
-  async get(taskId: string): Promise<TaskRecord | null> {
-    const raw = await this.redis.get(keys.task(taskId));
-    if (raw === null) return null;
-    return TaskRecord.parse(JSON.parse(raw));
+  get(taskId: string): Promise<TaskRecord | null> {
+    return this.read(taskId, TaskRecord);
   }
 
   /** What Describe needs: the stored request, most of a record, is not validated on every poll. */
-  async getView(taskId: string): Promise<TaskViewSource | null> {
+  getView(taskId: string): Promise<TaskViewSource | null> {
+    return this.read(taskId, TaskViewSource);
+  }
+
+  private async read<T>(taskId: string, schema: { parse(v: unknown): T }): Promise<T | null> {
     const raw = await this.redis.get(keys.task(taskId));
-    if (raw === null) return null;
-    return TaskViewSource.parse(JSON.parse(raw));
+    return raw === null ? null : schema.parse(JSON.parse(raw));
   }
 
   async write(record: TaskRecord, token: number, mode: 'create' | 'update'): Promise<WriteResult> {

@@ -134,5 +134,5 @@ export function browserOf(logFile: string, taskId: string): { id: string; warm: 
 /** Live processes of one task: its ffmpeg, and its browser whether launched for it or taken warm. */
 export function processesOfTask(logFile: string, taskId: string): number[] {
   const browser = browserOf(logFile, taskId);
-  return [...new Set([...findMarked({ WEBRECORD_TASK: taskId }), ...(browser ? findMarked({ WEBRECORD_BROWSER: browser.id }) : [])])];
+  return findMarked([{ WEBRECORD_TASK: taskId }, ...(browser ? [{ WEBRECORD_BROWSER: browser.id }] : [])]);
 }
