@@ -30,7 +30,8 @@ export const percentile = (xs: number[], p: number) => {
 
 function version(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0]!.trim();
+    // stderr ignored: Debian's chromium wrapper prints a shell error from its /dev/shm check.
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
   } catch {
     return 'unknown';
   }

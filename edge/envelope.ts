@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { RequestErrorCode } from '../protocol/errors.js';
 
-export type EdgeEnv = { Variables: { requestId: string } };
+export type EdgeEnv = { Variables: Record<string, never> };
 // Validator hooks hand over a context typed with hono's base Env; the variable is still there.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyContext = Context<any>;
@@ -13,7 +13,7 @@ export function newRequestId(): string {
 }
 
 export function answer(c: AnyContext, body: Record<string, unknown>) {
-  return c.json({ ...body, RequestID: (c.get('requestId') as string | undefined) ?? newRequestId() }, 200);
+  return c.json({ ...body, RequestID: newRequestId() }, 200);
 }
 
 /** Clients of the original product read ErrorCode, so errors answer 200 unless API.md says otherwise. */
@@ -24,5 +24,5 @@ export function fail(
   status: ContentfulStatusCode = 200,
   extra: Record<string, unknown> = {},
 ) {
-  return c.json({ ...extra, ErrorCode: code, ErrorMessage: message, RequestID: (c.get('requestId') as string | undefined) ?? newRequestId() }, status);
+  return c.json({ ...extra, ErrorCode: code, ErrorMessage: message, RequestID: newRequestId() }, status);
 }

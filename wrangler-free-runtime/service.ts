@@ -61,13 +61,13 @@ export async function startService(settings: Settings, log: Logger, createApp: A
     if (settings.ROLE !== 'recorder') {
       const redis = withScripts(new Redis(redisUrl, { maxRetriesPerRequest: 3 }));
       const blocking = new Redis(redisUrl, { maxRetriesPerRequest: null });
-      for (const c of [redis, blocking]) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
+      const reads = new Redis(redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+      for (const c of [redis, blocking, reads]) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
       stops.push(async () => {
-        redis.disconnect();
-        blocking.disconnect();
+        for (const c of [redis, blocking, reads]) c.disconnect();
       });
       const hostLog = log.child({ component: 'runtime' });
-      const store = new TaskStore(redis, settings.TASK_TTL_DAYS * 86_400_000);
+      const store = new TaskStore(redis, settings.TASK_TTL_DAYS * 86_400_000, reads);
       const alarms = new Alarms(redis, settings.REGION);
       const assignments = new Assignments(redis, settings.REGION);
       const link = new RecorderLink(redis, settings.REGION);

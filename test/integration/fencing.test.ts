@@ -97,6 +97,41 @@ describe('leases and fenced writes (real Redis)', () => {
     await hostB.stop();
   });
 
+  it('a task waiting in the queue sleeps at once; one a recorder holds stays awake', async () => {
+    const r = redis.client();
+    const host = new ActorHost({
+      store: new TaskStore(r, 60_000),
+      leases: new Leases(r, 'host-queue', 900),
+      alarms: new Alarms(r, 'test'),
+      assignments: new Assignments(r, 'test'),
+      ports: { enqueueStart: async () => undefined, commandRecorder: async () => undefined, deliverCallback: async () => ({ ok: true }) },
+      config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
+      log: createLogger('silent'),
+      passivateAfterMs: 60_000,
+    });
+    host.start(); // lease rounds every 300 ms
+    try {
+      const queued = `queued-${crypto.randomUUID()}`;
+      const taken = `taken-${crypto.randomUUID()}`;
+      await host.create(queued, request);
+      await host.create(taken, request);
+      await host.send(taken, { kind: 'event', event: { TaskID: taken, attempt: 1, recorderId: 'rec-1', seq: 1, at: Date.now(), type: 'accepted' } });
+      assert.equal(host.activeCount, 2);
+      await sleep(1000);
+      assert.equal(await r.exists(keys.lease(queued)), 0, 'the queued task handed its lease back');
+      assert.equal(await r.exists(keys.lease(taken)), 1, 'the task a recorder holds kept its lease');
+      assert.equal(host.activeCount, 1);
+      // Its job taken, the queued task wakes with its state.
+      await host.send(queued, { kind: 'event', event: { TaskID: queued, attempt: 1, recorderId: 'rec-2', seq: 1, at: Date.now(), type: 'accepted' } });
+      assert.equal(host.activeCount, 2);
+      assert.equal((await new TaskStore(r, 60_000).get(queued))?.recorderId, 'rec-2');
+      await sleep(1000);
+      assert.equal(host.activeCount, 2, 'held by a recorder, it stays awake');
+    } finally {
+      await host.stop();
+    }
+  });
+
   it('an idle actor hands its lease back and wakes from the stored state on its next message', async () => {
     const r = redis.client();
     const host = new ActorHost({
