@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { JOBS_GROUP, keys } from '../protocol/keys.js';
 import { RecorderCommand, type RecorderEventBody, StartJob } from '../protocol/recorder.js';
 import type { Logger } from '../lib/logger.js';
+import { unlessAborted } from '../lib/redis-gone.js';
 import { addJson, ensureGroup, parseEntries, parseRead, type StreamEntry } from '../lib/streams.js';
 
 const JOB_CLAIM_IDLE_MS = 30_000;
@@ -68,8 +69,15 @@ export class RecorderChannel {
     return out;
   }
 
+  private readonly abandon = new AbortController();
+
   eventsFor(taskId: string, attempt: number): TaskEvents {
-    return new TaskEvents(this.redis, this.region, this.recorderId, taskId, attempt, this.log);
+    return new TaskEvents(this.redis, this.region, this.recorderId, taskId, attempt, this.log, this.abandon.signal);
+  }
+
+  /** Redis is gone and the recorder is ending: events still unsent are given up, now and from now on. */
+  abandonEvents(): void {
+    this.abandon.abort(new Error('Redis is unreachable and the recorder is shutting down'));
   }
 
   async heartbeat(info: Record<string, unknown>, ttlMs: number): Promise<void> {
@@ -84,7 +92,7 @@ export class RecorderChannel {
 /** Events of one recording attempt, numbered in the order they are sent. */
 export class TaskEvents {
   private seq = 0;
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -93,25 +101,31 @@ export class TaskEvents {
     readonly taskId: string,
     readonly attempt: number,
     private readonly log: Logger,
+    private readonly abandoned: AbortSignal = new AbortController().signal,
   ) {}
 
-  /** Sends in order; retried for a while if Redis is briefly away, since the task depends on them. */
-  emit(body: RecorderEventBody, at = Date.now()): Promise<void> {
+  /**
+   * Sends in order; retried for a while if Redis is briefly away, since the task depends on them.
+   * Answers whether it was sent: a result not reported must not have its intermediate files removed.
+   * Once abandoned (a shutdown that found Redis gone) nothing waits or is retried.
+   */
+  emit(body: RecorderEventBody, at = Date.now()): Promise<boolean> {
     const event = { ...body, TaskID: this.taskId, attempt: this.attempt, recorderId: this.recorderId, seq: ++this.seq, at };
-    this.tail = this.tail.then(async () => {
+    const sent = this.tail.then(async () => {
       for (let i = 0; ; i++) {
         try {
-          await addJson(this.redis, keys.events(this.region), event);
-          return;
+          await unlessAborted(addJson(this.redis, keys.events(this.region), event), this.abandoned);
+          return true;
         } catch (err) {
-          if (i >= 30) {
-            this.log.error({ taskId: this.taskId, type: body.type, err: String(err) }, 'event lost');
-            return;
+          if (i >= 30 || this.abandoned.aborted) {
+            this.log.error({ taskId: this.taskId, type: body.type, err: String(err) }, 'event not sent');
+            return false;
           }
           await new Promise((r) => setTimeout(r, 1000));
         }
       }
     });
-    return this.tail;
+    this.tail = sent;
+    return sent;
   }
 }

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
+import { whenRedisGone } from '../lib/redis-gone.js';
 import { findByEnv, isAlive, killAll, type Marker, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
 import { CaptureServer } from './capture/capture-server.js';
@@ -121,12 +122,20 @@ export class Recorder {
     this.slotFreed?.();
     const pool = this.browsers.stop();
     for (const { session } of this.sessions.values()) session.shutdown();
+    // Without Redis the recordings still finish their files; only their events stop waiting for it.
+    const redis = whenRedisGone(this.conns[0]!);
+    void redis.gone.then(() => {
+      this.log.warn('Redis is unreachable: recordings finish unreported; their intermediate files stay for recovery');
+      this.channel.abandonEvents();
+    });
     const all = Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs))]);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.calibrateTimer) clearInterval(this.calibrateTimer);
-    for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads
-    await Promise.allSettled([...this.loops, pool]);
+    for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads (when Redis is there)
+    await pool;
+    await Promise.race([Promise.allSettled(this.loops), redis.gone]);
+    redis.cancel();
     this.load.stop();
     // Redis may be gone already (killed with us): do not wait for it.
     await Promise.race([this.channel.clearHeartbeat().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);

@@ -52,8 +52,8 @@ export class Recovery {
       }
       await events.emit({ type: 'uploading' });
       const video = await output.finalize(Date.now());
-      await events.emit({ type: 'finished', videos: [video] });
-      await rm(cfs, { recursive: true, force: true });
+      // Kept until the task has heard of its file (see Session).
+      if (await events.emit({ type: 'finished', videos: [video] })) await rm(cfs, { recursive: true, force: true });
     } catch (err) {
       this.log.error({ err: String(err) }, 'recovery failed');
       await events.emit({ type: 'failed', code: TaskErrorCode.UploadFailed, message: `finishing the recording failed: ${(err as Error).message}`, videos: [] });

@@ -155,16 +155,25 @@ export class Session {
     // The last chunk is in: the browser goes at once (its profile is removed after the result).
     this.rb.kill();
     const failure = this.failure();
-    if (!recorded && failure) return this.emitFailed(failure.code, `${failure.why}, before anything was recorded`, []);
+    if (!recorded && failure) {
+      await this.emitFailed(failure.code, `${failure.why}, before anything was recorded`, []);
+      return;
+    }
     await this.d.events.emit({ type: 'stopped', recorded });
     if (!recorded) return;
 
     const videos = await this.finish();
     if (!videos) return;
-    if (failure) await this.emitFailed(failure.code, `${failure.why}; the video holds what was recorded until then`, videos);
-    else await this.d.events.emit({ type: 'finished', videos });
+    const reported = failure
+      ? await this.emitFailed(failure.code, `${failure.why}; the video holds what was recorded until then`, videos)
+      : await this.d.events.emit({ type: 'finished', videos });
     this.timings.total = Math.round(performance.now() - stopAt);
     this.log.info({ stopMs: this.timings, fps: this.frameRate?.fps }, 'finished');
+    if (!reported) {
+      // The task never heard of its file: whoever finishes the task next remakes it from these.
+      this.log.warn('the result was not reported; the intermediate recording is kept for recovery');
+      return;
+    }
     // The result is safe and reported: the intermediate recording is no longer needed. (Deleting
     // gigabytes takes a while, so it is not on the way to the result.)
     await rm(join(dirs(this.d.config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
@@ -354,7 +363,7 @@ export class Session {
     return [video];
   }
 
-  private emitFailed(code: string, message: string, videos: Video[]): Promise<void> {
+  private emitFailed(code: string, message: string, videos: Video[]): Promise<boolean> {
     return this.d.events.emit({ type: 'failed', code, message, videos });
   }
 

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { loadKek } from '../lib/key-wrap.js';
+import { whenRedisGone } from '../lib/redis-gone.js';
 import type { Logger } from '../lib/logger.js';
 import type { TaskGateway } from '../protocol/gateway.js';
 import { dirs } from '../recorder/config.js';
@@ -34,18 +35,26 @@ export type AppFactory = (gateway: TaskGateway, log: Logger) => Hono<any>;
 export async function startService(settings: Settings, log: Logger, createApp: AppFactory): Promise<Service> {
   const instance = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const marker = { WEBRECORD_INSTANCE: instance };
-  const stops: (() => Promise<void>)[] = []; // run in reverse order of start
+  // Run in reverse order of start. A step that only waits on Redis is cut short once Redis is gone.
+  const stops: { name: string; run: () => Promise<void>; onlyRedis?: boolean }[] = [];
+  let runtimeRedis: Redis | null = null;
   const stopAll = async () => {
     // Each step is bounded: a step that waits on something already gone (Redis killed with us, say)
     // must not keep the service from ending.
+    const redis = runtimeRedis ? whenRedisGone(runtimeRedis) : null;
+    void redis?.gone.then(() => log.warn('Redis is unreachable: shutting down without it'));
     const limit = settings.SHUTDOWN_GRACE_MS + 10_000;
-    for (const stop of stops.reverse()) {
+    for (const { name, run, onlyRedis } of stops.reverse()) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limit)));
-      const outcome = await Promise.race([stop().catch((err) => log.error({ err: String(err) }, 'stopping failed')), late]);
+      const gone = onlyRedis && redis ? redis.gone.then(() => 'gone' as const) : late;
+      const t0 = performance.now();
+      const outcome = await Promise.race([run().catch((err) => log.error({ step: name, err: String(err) }, 'stopping failed')), late, gone]);
       clearTimeout(timer);
-      if (outcome === 'late') log.error({ limitMs: limit }, 'a shutdown step did not end in time; going on without it');
+      if (outcome === 'late') log.error({ step: name, limitMs: limit }, 'a shutdown step did not end in time; going on without it');
+      else log.debug({ step: name, ms: Math.round(performance.now() - t0), ...(outcome === 'gone' ? { cut: 'Redis gone' } : {}) }, 'stopped');
     }
+    redis?.cancel();
   };
 
   try {
@@ -55,16 +64,20 @@ export async function startService(settings: Settings, log: Logger, createApp: A
     if (!redisUrl) {
       embedded = await startEmbeddedRedis(settings.DATA_DIR, log.child({ component: 'redis' }));
       redisUrl = embedded.url;
-      stops.push(() => embedded!.stop());
+      stops.push({ name: 'embedded redis', run: () => embedded!.stop() });
     }
 
     if (settings.ROLE !== 'recorder') {
       const redis = withScripts(new Redis(redisUrl, { maxRetriesPerRequest: 3 }));
       const blocking = new Redis(redisUrl, { maxRetriesPerRequest: null });
       const reads = new Redis(redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+      runtimeRedis = redis;
       for (const c of [redis, blocking, reads]) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
-      stops.push(async () => {
-        for (const c of [redis, blocking, reads]) c.disconnect();
+      stops.push({
+        name: 'redis connections',
+        run: async () => {
+          for (const c of [redis, blocking, reads]) c.disconnect();
+        },
       });
       const hostLog = log.child({ component: 'runtime' });
       const store = new TaskStore(redis, settings.TASK_TTL_DAYS * 86_400_000, reads);
@@ -93,16 +106,16 @@ export async function startService(settings: Settings, log: Logger, createApp: A
         log: hostLog,
       });
       host.start();
-      stops.push(() => host.stop());
+      stops.push({ name: 'actor host', run: () => host.stop(), onlyRedis: true });
       const pump = new EventPump(redis, blocking, host, settings.REGION, `host-${instance}`, hostLog);
       await pump.start();
-      stops.push(() => pump.stop());
+      stops.push({ name: 'event pump', run: () => pump.stop(), onlyRedis: true });
       const poller = new AlarmPoller(alarms, host, hostLog);
       poller.start();
-      stops.push(async () => poller.stop());
+      stops.push({ name: 'alarm poller', run: async () => poller.stop() });
       const watch = new RecorderWatch(redis, assignments, host, settings.REGION, hostLog);
       watch.start();
-      stops.push(async () => watch.stop());
+      stops.push({ name: 'recorder watch', run: async () => watch.stop() });
 
       const gateway = new RuntimeGateway({
         redis,
@@ -119,7 +132,7 @@ export async function startService(settings: Settings, log: Logger, createApp: A
         port: settings.PORT,
         filesDir: dirs(settings.DATA_DIR).files,
       });
-      stops.push(() => http.close());
+      stops.push({ name: 'http server', run: () => http.close() });
       log.warn('no API keys are configured: the API is open to anyone who can reach it');
       log.info({ url: `http://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL }, 'API listening');
     }
@@ -151,9 +164,12 @@ export async function startService(settings: Settings, log: Logger, createApp: A
       );
       await recorder.start();
       // The recorder closes its recordings first, while the runtime is still there to take their events.
-      stops.push(async () => {
-        await recorder.stop(settings.SHUTDOWN_GRACE_MS);
-        await new Promise((r) => setTimeout(r, 1500)); // let the event pump deliver the last events
+      stops.push({
+        name: 'recorder',
+        run: async () => {
+          await recorder.stop(settings.SHUTDOWN_GRACE_MS);
+          await new Promise((r) => setTimeout(r, 1500)); // let the event pump deliver the last events
+        },
       });
     }
   } catch (err) {

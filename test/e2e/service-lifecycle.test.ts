@@ -1,11 +1,13 @@
 // The embedded default as a whole: bad settings stop start-up in one line, Start jobs wait for a free
-// slot instead of being refused, tasks survive a restart, and nothing outlives a killed service.
+// slot instead of being refused, tasks survive a restart, a shutdown without Redis still finishes the
+// recording's file, and nothing outlives a killed service.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeErrors, mediaInfo } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { processesOf, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -90,10 +92,11 @@ describe('the embedded default across restarts', () => {
     }
   });
 
-  it('SIGTERM ends the service even when its Redis is already gone (killed with its process group)', async () => {
-    const svc = await startService({ SHUTDOWN_GRACE_MS: '2000' });
+  it('SIGTERM with its Redis already gone: ends in seconds, the file finished and its intermediate kept', async () => {
+    const svc = await startService(); // the default 30 s grace: waiting on Redis step by step took 80 s
     const id = (await svc.api('Start', { RecordURL: pages.url('counter.html') })).TaskID as string;
     await svc.waitForStatus(id, 'recording', 30_000);
+    await sleep(3000);
     const redis = processesOf(svc.runMarker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'));
     assert.equal(redis.length, 1, 'its redis-server');
     process.kill(redis[0]!, 'SIGKILL');
@@ -101,8 +104,20 @@ describe('the embedded default across restarts', () => {
     const ended = await Promise.race([svc.stop('SIGTERM').then(() => true), sleep(40_000).then(() => false)]);
     if (!ended) await svc.stop('SIGKILL');
     assert.ok(ended, 'it ended by itself after SIGTERM');
-    assert.ok(Date.now() - t0 < 30_000, `it ended in ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 15_000, `it ended in ${Date.now() - t0} ms`);
     await waitFor(() => processesOf(svc.runMarker).length === 0, { timeoutMs: 10_000, what: 'no processes left' });
+
+    // The recording was finished without Redis: a whole file of what was recorded...
+    const dir = join(svc.dataDir, 'files', id);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.mp4'));
+    assert.equal(files.length, 1, `one finished file in ${dir}`);
+    const file = join(dir, files[0]!);
+    assert.equal(await decodeErrors(file), '');
+    const info = mediaInfo(file);
+    assert.ok(info.duration >= 2.5, `${info.duration} s in the file`);
+    assert.equal(info.video?.codec, 'h264');
+    // ...and, as the task never heard of it, the intermediate recording stays for whoever finishes it.
+    assert.ok(readdirSync(join(svc.dataDir, 'cfs', id)).length > 0, 'the intermediate recording is kept');
   });
 
   it('nothing outlives a service killed with SIGKILL in the middle of a recording', async () => {
