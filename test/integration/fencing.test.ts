@@ -24,6 +24,20 @@ after(async () => {
   await redis.stop();
 });
 
+/** A host whose effects go nowhere, with 900 ms leases (renewed every 300 ms) and the given idle time. */
+function idleHost(r: ReturnType<TestRedis['client']>, owner: string, passivateAfterMs: number): ActorHost {
+  return new ActorHost({
+    store: new TaskStore(r, 60_000),
+    leases: new Leases(r, owner, 900),
+    alarms: new Alarms(r, 'test'),
+    assignments: new Assignments(r, 'test'),
+    ports: { enqueueStart: async () => undefined, commandRecorder: async () => undefined, deliverCallback: async () => ({ ok: true }) },
+    config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
+    log: createLogger('silent'),
+    passivateAfterMs,
+  });
+}
+
 describe('leases and fenced writes (real Redis)', () => {
   it('a stale token is refused; the current holder writes', async () => {
     const r = redis.client();
@@ -99,17 +113,8 @@ describe('leases and fenced writes (real Redis)', () => {
 
   it('a task waiting in the queue sleeps at once; one a recorder holds stays awake', async () => {
     const r = redis.client();
-    const host = new ActorHost({
-      store: new TaskStore(r, 60_000),
-      leases: new Leases(r, 'host-queue', 900),
-      alarms: new Alarms(r, 'test'),
-      assignments: new Assignments(r, 'test'),
-      ports: { enqueueStart: async () => undefined, commandRecorder: async () => undefined, deliverCallback: async () => ({ ok: true }) },
-      config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
-      log: createLogger('silent'),
-      passivateAfterMs: 60_000,
-    });
-    host.start(); // lease rounds every 300 ms
+    const host = idleHost(r, 'host-queue', 60_000);
+    host.start();
     try {
       const queued = `queued-${crypto.randomUUID()}`;
       const taken = `taken-${crypto.randomUUID()}`;
@@ -134,16 +139,7 @@ describe('leases and fenced writes (real Redis)', () => {
 
   it('an idle actor hands its lease back and wakes from the stored state on its next message', async () => {
     const r = redis.client();
-    const host = new ActorHost({
-      store: new TaskStore(r, 60_000),
-      leases: new Leases(r, 'host-idle', 900),
-      alarms: new Alarms(r, 'test'),
-      assignments: new Assignments(r, 'test'),
-      ports: { enqueueStart: async () => undefined, commandRecorder: async () => undefined, deliverCallback: async () => ({ ok: true }) },
-      config: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 } },
-      log: createLogger('silent'),
-      passivateAfterMs: 500,
-    });
+    const host = idleHost(r, 'host-idle', 500);
     host.start();
     try {
       const id = `idle-${crypto.randomUUID()}`;
