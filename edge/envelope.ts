@@ -3,8 +3,9 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { RequestErrorCode } from '../protocol/errors.js';
 
+/** Nothing is kept on the context: a RequestID is made when the answer is (a middleware per call costs). */
 export type EdgeEnv = { Variables: Record<string, never> };
-// Validator hooks hand over a context typed with hono's base Env; the variable is still there.
+// Validator hooks hand over a context typed with hono's base Env.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyContext = Context<any>;
 
