@@ -1,4 +1,5 @@
 // The Node adapter: serves the edge app and the local storage target's files (/files/<TaskID>/...).
+import { mkdirSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
@@ -9,6 +10,8 @@ export function startHttpServer(
   edge: Hono<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   opts: { host: string; port: number; filesDir: string },
 ): Promise<HttpServer> {
+  // Made here too: an API-only service has no recorder to make it, and serveStatic warns without it.
+  mkdirSync(opts.filesDir, { recursive: true });
   const root = new Hono();
   root.use('/files/*', async (c, next) => {
     await next();

@@ -105,6 +105,7 @@ export class BrowserPool implements BrowserSource {
         })
         .catch((err) => {
           this.waiters.shift()?.(null);
+          if (this.stopped) return; // closed under it by the shutdown: not a failure
           this.failures++;
           this.log.warn({ err: String(err), failures: this.failures }, 'launching a warm browser failed');
           // Back off: a machine that cannot launch now will not be helped by launching again at once.
