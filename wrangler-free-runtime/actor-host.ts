@@ -58,8 +58,6 @@ export class ActorHost {
       now?: () => number;
       /** Idle time before an actor sleeps (default PASSIVATE_AFTER_MS). */
       passivateAfterMs?: number;
-      /** Idle time before an actor whose task waits in the queue sleeps (default QUEUED_SLEEP_AFTER_MS). */
-      queuedSleepAfterMs?: number;
     },
   ) {
     this.now = d.now ?? Date.now;
@@ -165,7 +163,7 @@ export class ActorHost {
   /** How long this actor may go without a message before it sleeps. */
   private idleLimitMs(act: Activation): number {
     const queued = act.record.Status === 'normal' && act.heldBy === null;
-    return queued ? (this.d.queuedSleepAfterMs ?? QUEUED_SLEEP_AFTER_MS) : (this.d.passivateAfterMs ?? PASSIVATE_AFTER_MS);
+    return queued ? QUEUED_SLEEP_AFTER_MS : (this.d.passivateAfterMs ?? PASSIVATE_AFTER_MS);
   }
 
   private async passivateIfIdle(taskId: string): Promise<void> {
