@@ -13,6 +13,7 @@ import type { RecordingBrowser } from './capture/browser.js';
 import type { BrowserSource } from './capture/browser-pool.js';
 import { collectCaptureGarbage } from './capture/capture-gc.js';
 import type { CaptureServer } from './capture/capture-server.js';
+import { hideWindow } from './capture/hide-window.js';
 import { TabCapture } from './capture/tab-capture.js';
 import type { TaskEvents } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
@@ -279,6 +280,10 @@ export class Session {
       }
       await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);
       this.capturing = true;
+      // Only now: minimized before the capture holds the page, the page would be hidden.
+      void hideWindow(rb.page).catch((err) => {
+        if (!this.stopReason) this.log.warn({ err: String(err) }, 'cannot minimize the window (the recording costs more CPU)');
+      });
       if (this.pauseWanted) await this.apply('pause');
       this.reportProgress();
     })().catch((err) => {
