@@ -6,8 +6,9 @@ import { record } from './record.js';
 import { type BenchReport, print, save } from './report.js';
 import { soak } from './soak.js';
 import { start } from './start.js';
+import { threads } from './threads.js';
 
-const BENCHES: Record<string, () => Promise<BenchReport>> = { api, start, record, finish, soak };
+const BENCHES: Record<string, () => Promise<BenchReport>> = { api, start, record, threads, finish, soak };
 
 const asked = process.argv[2];
 if (asked && !BENCHES[asked]) {
