@@ -6,9 +6,6 @@
 // each ratio is measured in the same round. Then the Start rounds, and once more Describe against
 // bare with the tens of thousands of tasks those Starts queued.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../lib/logger.js';
 import { freePort } from '../lib/net.js';
@@ -16,6 +13,7 @@ import { startService } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startEmbeddedRedis } from '../wrangler-free-runtime/embedded-redis.js';
 import { type BenchReport, median } from './report.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 
 const AUTOCANNON = new URL('../node_modules/.bin/autocannon', import.meta.url).pathname;
 
@@ -45,7 +43,7 @@ async function startBare(redisUrl: string, mode: 'plain' | 'pipelined'): Promise
 export async function api(): Promise<BenchReport> {
   const seconds = Number(process.env.BENCH_API_SECONDS ?? 5);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
-  const redis = await startEmbeddedRedis(mkdtempSync(join(tmpdir(), 'bench-redis-')), createLogger('warn'));
+  const redis = await startEmbeddedRedis(scratchDir('bench-redis'), createLogger('warn'));
   const svc = await startService({ ROLE: 'api', REDIS_URL: redis.url, LOG_LEVEL: 'warn' });
   const bare = await startBare(redis.url, 'plain');
   const barePipelined = await startBare(redis.url, 'pipelined');

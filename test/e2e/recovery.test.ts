@@ -2,8 +2,6 @@
 // ends finished (RecorderLost) with everything recorded up to the last chunk.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../../lib/child-process.js';
@@ -12,6 +10,7 @@ import { download } from '../helpers/download.js';
 import { decodeErrors, mediaInfo } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { type Answer, processesOf, type RunningService, startRecorderProcess, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -40,7 +39,7 @@ async function assertLostButKept(svc: RunningService, task: Answer, minSeconds: 
 describe('a recorder killed with SIGKILL 5 s into a recording', () => {
   let redis: TestRedis;
   let api: RunningService;
-  const dataDir = mkdtempSync(join(tmpdir(), 'webrecord-recovery-'));
+  const dataDir = scratchDir('recovery');
 
   before(async () => {
     redis = await startTestRedis();
@@ -89,7 +88,7 @@ describe('a recorder killed with SIGKILL 5 s into a recording', () => {
 
 describe('the whole service killed with SIGKILL and started again on the same DATA_DIR', () => {
   it('the interrupted task finishes with what was recorded', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'webrecord-restart-'));
+    const dataDir = scratchDir('restart');
     const svc = await startService({}, { dataDir });
     const { TaskID: id } = await svc.api('Start', { RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);

@@ -3,14 +3,14 @@
 // recording's file, and nothing outlives a killed service.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeErrors, mediaInfo } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { processesOf, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let pages: PageServer;
@@ -26,7 +26,7 @@ describe('start-up', () => {
   it('a bad setting stops start-up with one line naming it', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, RECORDER_SLOTS: 'zero', DATA_DIR: mkdtempSync(join(tmpdir(), 'webrecord-bad-')) },
+      env: { ...process.env, RECORDER_SLOTS: 'zero', DATA_DIR: scratchDir('bad') },
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -37,7 +37,7 @@ describe('start-up', () => {
 });
 
 describe('the embedded default across restarts', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'webrecord-life-'));
+  const dataDir = scratchDir('life');
 
   it('with one slot, a second Start waits in the stream and records when the slot frees', async () => {
     const svc = await startService({ RECORDER_SLOTS: '1' }, { dataDir });

@@ -1,10 +1,10 @@
 // Runs the service as `npm start` does (its own process), for tests that go through HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findMarked } from '../../lib/child-process.js';
 import { freePort } from '../../lib/net.js';
+import { scratchDir } from './scratch.js';
 import { waitFor } from './wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -53,7 +53,7 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
 }
 
 export async function startService(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<RunningService> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'webrecord-test-'));
+  const dataDir = opts.dataDir ?? scratchDir('test');
   const port = await freePort();
   const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
   const logFile = join(dataDir, `service-${port}.log`);

@@ -1,14 +1,13 @@
 // The constant-time duration of a fragmented MP4 agrees with ffprobe (which reads every fragment).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FfmpegArgs } from '../../recorder/ffmpeg/args.js';
 import { fragmentedMp4Duration } from '../../recorder/outputs/fmp4-duration.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'webrecord-fmp4-'));
+const dir = scratchDir('fmp4');
 
 /** A test clip made by real ffmpeg: H.264 with a keyframe every 2 s and AAC, 48 kHz stereo. */
 function clip(name: string, seconds: number, movflags: string[]): string {
