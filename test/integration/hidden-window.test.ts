@@ -2,20 +2,19 @@
 // nobody). What must not change for the page or the file: the page keeps focus and visibility and
 // animates at full rate, and the capture goes on at 30 fps with the page's own pixels.
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { launchBrowser } from '../../recorder/capture/browser.js';
 import { CaptureServer } from '../../recorder/capture/capture-server.js';
 import { hideWindow } from '../../recorder/capture/hide-window.js';
 import { TabCapture } from '../../recorder/capture/tab-capture.js';
 import { analyse } from '../helpers/media.js';
 import { startPageServer } from '../helpers/pages.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { sleep } from '../helpers/wait.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'webrecord-hide-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('hide');
 
 describe('the minimized window of a recording', () => {
   it('keeps the page focused, visible and animating, and the capture at 30 fps', async () => {
