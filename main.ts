@@ -1,6 +1,165 @@
-// `npm start`: composes the rooms. The edge app (web-standard) is served by the Node runtime, which
-// also hosts the task actors and, on the embedded default, a recorder and a private Redis.
+// `npm start`: the one place where the rooms are composed. Settings decide what this process is:
+// ROLE=all (the embedded default: API, task runtime and a recorder), api (API and task runtime) or
+// recorder; on a private redis-server, one Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES).
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createEdgeApp } from './edge/app.js';
-import { run } from './wrangler-free-runtime/main.js';
+import { loadKek } from './lib/key-wrap.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { connectRedis, parseClusterNodes, type RedisTarget } from './lib/redis-connect.js';
+import { loadSettings, type Settings, SettingsError } from './lib/settings.js';
+import { Shutdown } from './lib/shutdown.js';
+import { dirs } from './recorder/config.js';
+import { FIRST_GUESS_CORES } from './recorder/cost-calibration.js';
+import { Recorder } from './recorder/recorder.js';
+import { ClusterSettingError, TaskRuntime } from './tasks/task-runtime.js';
+import { startEmbeddedRedis } from './wrangler-free-runtime/node/embedded-redis.js';
+import { startHttpServer } from './wrangler-free-runtime/node/http-server.js';
 
-await run((gateway, log) => createEdgeApp({ gateway, log }));
+const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function startService(settings: Settings, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const instance = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const marker = { WEBRECORD_INSTANCE: instance };
+  const shutdown = new Shutdown(log, settings.SHUTDOWN_GRACE_MS + 10_000);
+  try {
+    const kek = loadKek(settings.KEY_WRAP_SECRET, dirs(settings.DATA_DIR).kek);
+    let redis: RedisTarget;
+    if (settings.REDIS_CLUSTER_NODES) redis = { cluster: parseClusterNodes(settings.REDIS_CLUSTER_NODES) };
+    else if (settings.REDIS_URL) redis = { url: settings.REDIS_URL };
+    else {
+      const embedded = await startEmbeddedRedis(settings.DATA_DIR, log.child({ component: 'redis' }));
+      shutdown.add({ name: 'embedded redis', run: () => embedded.stop() });
+      redis = { url: embedded.url };
+    }
+
+    if (settings.ROLE !== 'recorder') {
+      const conns = {
+        main: connectRedis(redis, { maxRetriesPerRequest: 3 }),
+        blocking: connectRedis(redis, { maxRetriesPerRequest: null }),
+        reads: connectRedis(redis, { maxRetriesPerRequest: 3, autoPipelining: true }),
+      };
+      shutdown.redis = conns.main;
+      for (const c of Object.values(conns)) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
+      shutdown.add({ name: 'redis connections', run: async () => Object.values(conns).forEach((c) => c.disconnect()) });
+      const runtimeLog = log.child({ component: 'runtime' });
+      const runtime = await TaskRuntime.create({
+        redis: conns,
+        sharedRedis: settings.REDIS_URL !== undefined || settings.REDIS_CLUSTER_NODES !== undefined,
+        hostId: `host-${instance}`,
+        region: settings.REGION,
+        internalUrl: settings.INTERNAL_URL,
+        version: VERSION,
+        clusterSecret: settings.CLUSTER_SECRET ?? null,
+        leaseTtlMs: settings.LEASE_TTL_MS,
+        finishedTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
+        actor: {
+          callback: {
+            maxTries: settings.CALLBACK_MAX_TRIES,
+            firstRetryDelayMs: settings.CALLBACK_FIRST_RETRY_MS,
+            timeoutMs: settings.CALLBACK_TIMEOUT_MS,
+            watchdogSlackMs: 5000,
+          },
+          queueTimeoutMs: settings.QUEUE_TIMEOUT_S * 1000,
+        },
+        callbackSecret: settings.CALLBACK_SECRET,
+        callbackTimeoutMs: settings.CALLBACK_TIMEOUT_MS,
+        capabilities: { cos: false, vod: false },
+        recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
+        kek,
+        log: runtimeLog,
+      });
+      await runtime.start();
+      shutdown.add({ name: 'task runtime', run: () => runtime.stop(), onlyRedis: true });
+      const http = await startHttpServer(createEdgeApp({ gateway: runtime.gateway, log: log.child({ component: 'edge' }) }), {
+        host: settings.HOST,
+        port: settings.PORT,
+        filesDir: dirs(settings.DATA_DIR).files,
+        internal: runtime.rpcApp,
+      });
+      shutdown.add({ name: 'http server', run: () => http.close() });
+      await runtime.announce();
+      // First of the runtime to go: peers take this host's tasks over while it still answers.
+      shutdown.add({ name: 'leave the live hosts', run: () => runtime.leave(), onlyRedis: true });
+      log.warn('no API keys are configured: the API is open to anyone who can reach it');
+      log.info({ url: `http://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL, internalUrl: settings.INTERNAL_URL, host: runtime.view.selfId }, 'API listening');
+    }
+
+    if (settings.ROLE !== 'api') {
+      const recorder = new Recorder(
+        {
+          redis,
+          version: VERSION,
+          region: settings.REGION,
+          recorderId: `rec-${instance}`,
+          slots: settings.RECORDER_SLOTS,
+          browserPool: settings.BROWSER_POOL,
+          recordingCost:
+            settings.ADMISSION_CPU_CORES === 'auto'
+              ? { cores: FIRST_GUESS_CORES, measured: true, memoryBytes: settings.ADMISSION_MEMORY_MB * 1024 * 1024 }
+              : { cores: settings.ADMISSION_CPU_CORES, memoryBytes: settings.ADMISSION_MEMORY_MB * 1024 * 1024 },
+          fpsWarningBelow: settings.FPS_WARNING_BELOW,
+          dataDir: settings.DATA_DIR,
+          publicUrl: settings.PUBLIC_URL,
+          chromiumPath: settings.CHROMIUM_PATH,
+          chromiumFlags: settings.CHROMIUM_FLAGS.split(/\s+/).filter(Boolean),
+          ffmpegPath: settings.FFMPEG_PATH,
+          ffprobePath: settings.FFPROBE_PATH,
+          marker,
+          hlsSegmentSeconds: settings.HLS_SEGMENT_SECONDS,
+          kek,
+        },
+        log.child({ component: 'recorder' }),
+      );
+      await recorder.start();
+      // The recorder closes its recordings first, while the runtime is still there to take their events.
+      shutdown.add({
+        name: 'recorder',
+        run: async () => {
+          await recorder.stop(settings.SHUTDOWN_GRACE_MS);
+          if (settings.ROLE === 'all') await new Promise((r) => setTimeout(r, 1500)); // let the event pump deliver the last events
+        },
+      });
+    }
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+  return { stop: () => shutdown.run() };
+}
+
+let settings: Settings;
+try {
+  settings = loadSettings();
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err;
+  process.stderr.write(`webrecord: ${err.message}\n`);
+  process.exit(1);
+}
+const log = createLogger(settings.LOG_LEVEL);
+try {
+  const service = await startService(settings, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    service.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: String(err) }, 'stopping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  log.info({ url: settings.PUBLIC_URL, role: settings.ROLE }, 'webrecord is running');
+} catch (err) {
+  if (err instanceof ClusterSettingError) {
+    process.stderr.write(`webrecord: ${err.message}\n`);
+    process.exit(1);
+  }
+  log.fatal({ err: String(err), stack: (err as Error).stack }, 'start-up failed');
+  process.exit(1);
+}

@@ -4,34 +4,35 @@
 import type { StoredRequest, TaskCommand } from '../protocol/api.js';
 import { TaskErrorCode } from '../protocol/errors.js';
 import type { RecorderCommand, RecorderEvent, StartJob } from '../protocol/recorder.js';
+import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
 import { toDescribe, type DescribeView, type TaskRecord, type TaskStatus, type Video } from '../protocol/task.js';
 import { type CallbackPolicy, DEFAULT_CALLBACK_POLICY, retryDelayMs } from './callback-policy.js';
 
-export type ActorMessage =
-  | { kind: 'command'; command: TaskCommand }
-  | { kind: 'event'; event: RecorderEvent }
-  | { kind: 'alarm' }
-  /** The recorder holding the task stopped heartbeating. */
-  | { kind: 'recorderLost'; recorderId: string }
-  | { kind: 'callbackResult'; tryNumber: number; ok: boolean; error?: string };
+export type ActorMessage = TaskMessage;
 
 export type Effect =
   | { type: 'enqueueStart'; job: StartJob }
   | { type: 'commandRecorder'; recorderId: string; command: RecorderCommand }
   | { type: 'deliverCallback'; url: string; tryNumber: number; deliveryId: string; body: DescribeView };
 
-export type Reply = { ok: true } | { ok: false; code: 'InvalidState'; message: string };
+export type Reply = TaskReply;
 
 export type Decision = { record: TaskRecord; reply: Reply; effects: Effect[] };
 
-export type ActorConfig = { callback: CallbackPolicy };
-const DEFAULT_CONFIG: ActorConfig = { callback: DEFAULT_CALLBACK_POLICY };
+export type ActorConfig = {
+  callback: CallbackPolicy;
+  /** How long a record job may wait for a recorder before the task ends NoRecorder (QUEUE_TIMEOUT_S). */
+  queueTimeoutMs: number;
+};
+export const DEFAULT_QUEUE_TIMEOUT_MS = 600_000;
+const DEFAULT_CONFIG: ActorConfig = { callback: DEFAULT_CALLBACK_POLICY, queueTimeoutMs: DEFAULT_QUEUE_TIMEOUT_MS };
 
 const OK: Reply = { ok: true };
 const LIVE: readonly TaskStatus[] = ['normal', 'recording', 'paused'];
 const CLOSING: readonly TaskStatus[] = ['canceled', 'transcode', 'upload'];
 
-export function createTask(taskId: string, request: StoredRequest, now: number): Decision {
+export function createTask(taskId: string, request: StoredRequest, now: number, config: ActorConfig = DEFAULT_CONFIG): Decision {
+  const queueDeadlineAt = now + config.queueTimeoutMs;
   const record: TaskRecord = {
     v: 1,
     TaskID: taskId,
@@ -42,11 +43,14 @@ export function createTask(taskId: string, request: StoredRequest, now: number):
     attempt: 1,
     recorderId: null,
     lastSeq: 0,
-    // No limit while the job waits for a free recorder; it starts when a recorder takes the job.
+    // No MaxDurationLimit while the job waits for a free recorder; it starts when a recorder takes
+    // the job. The wait itself is bounded by QUEUE_TIMEOUT_S.
     deadlineAt: null,
+    queueDeadlineAt,
     callback: null,
   };
-  return { record, reply: OK, effects: [{ type: 'enqueueStart', job: { TaskID: taskId, attempt: 1, request, mode: 'record' } }] };
+  const job: StartJob = { TaskID: taskId, attempt: 1, request, mode: 'record', notAfter: queueDeadlineAt };
+  return { record, reply: OK, effects: [{ type: 'enqueueStart', job }] };
 }
 
 export function decide(
@@ -59,7 +63,7 @@ export function decide(
     case 'command':
       return onCommand(record, msg.command, now, config);
     case 'event':
-      return onEvent(record, msg.event, now, config);
+      return onEvent(record, msg.event, msg.late ?? false, now, config);
     case 'alarm':
       return onAlarm(record, now, config);
     case 'recorderLost':
@@ -69,14 +73,24 @@ export function decide(
   }
 }
 
-/** The recorder the task depends on right now (watched for heartbeats), or null. */
-export function heldBy(record: TaskRecord): string | null {
+/**
+ * What the runtime indexes beside the task, written in the same fenced script as the task itself so
+ * that no crash leaves them apart: when to wake the task next (its alarm), and which recorder it
+ * depends on right now (watched for heartbeats).
+ */
+export function indexesOf(record: TaskRecord): { alarmAt: number | null; watch: string | null } {
+  return { alarmAt: nextAlarm(record), watch: heldBy(record) };
+}
+
+function heldBy(record: TaskRecord): string | null {
   return record.Status === 'callback' || record.Status === 'finished' ? null : record.recorderId;
 }
 
-/** When the runtime must wake this task next (epoch ms), or null. */
-export function nextAlarm(record: TaskRecord): number | null {
-  if (LIVE.includes(record.Status)) return record.deadlineAt;
+function nextAlarm(record: TaskRecord): number | null {
+  if (LIVE.includes(record.Status)) {
+    // Waiting in the queue: the queue timeout; taken by a recorder: MaxDurationLimit.
+    return record.recorderId === null && record.Status === 'normal' ? (record.queueDeadlineAt ?? null) : record.deadlineAt;
+  }
   if (record.Status === 'callback') return record.callback?.nextAt ?? null;
   return null;
 }
@@ -113,25 +127,32 @@ function stop(t: TaskRecord, now: number, config: ActorConfig): Decision {
 
 // ---- recorder events ------------------------------------------------------------------------
 
-function onEvent(t: TaskRecord, e: RecorderEvent, now: number, config: ActorConfig): Decision {
-  // Events of another attempt, repeated or arriving after a later one change nothing; but a recorder
-  // that took a job of an earlier attempt (a job claimed again after its recorder died) must let go.
-  if (e.TaskID !== t.TaskID || e.attempt !== t.attempt || e.seq <= t.lastSeq) {
-    const stale = e.type === 'accepted' && e.attempt < t.attempt;
-    return stale ? { record: t, reply: OK, effects: [{ type: 'commandRecorder', recorderId: e.recorderId, command: { TaskID: t.TaskID, attempt: e.attempt, type: 'stop' } }] } : keep(t);
+function onEvent(t: TaskRecord, e: RecorderEvent, late: boolean, now: number, config: ActorConfig): Decision {
+  // A recorder that took a job of an earlier attempt (claimed again after its recorder was lost), or
+  // a second recorder that took the same job (a job redelivered while its first reader still had
+  // it), must let go; any other event of theirs changes nothing.
+  const foreign = e.TaskID !== t.TaskID || e.attempt !== t.attempt || (t.recorderId !== null && e.recorderId !== t.recorderId);
+  if (foreign) return e.type === 'accepted' && e.attempt <= t.attempt && e.recorderId !== t.recorderId ? letGo(t, e) : keep(t);
+  // Repeated, or arriving after a later one: already applied.
+  if (e.seq <= t.lastSeq) return keep(t);
+  // Events of one recording are applied in the order they were sent. Hosts deliver them side by
+  // side, so one can overtake another: an early one is handed back, to come again after the rest.
+  if (e.seq > t.lastSeq + 1 && !late) {
+    return { record: t, reply: { ok: false, code: 'EarlyEvent', message: `event ${e.seq} before ${t.lastSeq + 1}` }, effects: [] };
   }
   const r: TaskRecord = { ...t, lastSeq: e.seq };
   switch (e.type) {
     case 'accepted': {
+      // Stop was asked (or the task ended, or gave up waiting) before any recorder took the job.
+      // A recovery attempt is expected to arrive in transcode.
+      if (!LIVE.includes(t.Status) && t.Status !== 'transcode') return letGo(r, e);
       // A page that never starts recording (ManualStart never called) is bounded by the same limit.
-      const held: TaskRecord = {
+      return keep({
         ...r,
         recorderId: e.recorderId,
+        queueDeadlineAt: null,
         deadlineAt: t.Status === 'normal' ? e.at + t.request.MaxDurationLimit * 1000 : r.deadlineAt,
-      };
-      // A recovery attempt is expected to arrive in transcode. Otherwise Stop was asked (or the task
-      // ended) before any recorder took the job: let it go at once.
-      return LIVE.includes(t.Status) || t.Status === 'transcode' ? keep(held) : send(held, 'stop');
+      });
     }
     case 'recording':
       if (t.Status === 'normal') {
@@ -202,10 +223,11 @@ function onRecorderLost(t: TaskRecord, recorderId: string, now: number, config: 
   const next: TaskRecord = { ...t, attempt, recorderId: null, lastSeq: 0 };
   if (t.Status === 'normal' && t.StartTime === undefined) {
     // Nothing was recorded yet: record again from the start, on whichever recorder is free.
+    const queueDeadlineAt = now + config.queueTimeoutMs;
     return {
-      record: { ...next, deadlineAt: null },
+      record: { ...next, deadlineAt: null, queueDeadlineAt },
       reply: OK,
-      effects: [stopOld, { type: 'enqueueStart', job: { TaskID: t.TaskID, attempt, request: t.request, mode: 'record' } }],
+      effects: [stopOld, { type: 'enqueueStart', job: { TaskID: t.TaskID, attempt, request: t.request, mode: 'record', notAfter: queueDeadlineAt } }],
     };
   }
   // Something was recorded: have a live recorder finish the task from the intermediate file.
@@ -231,6 +253,14 @@ function onRecorderLost(t: TaskRecord, recorderId: string, now: number, config: 
 // ---- alarms and the callback ----------------------------------------------------------------
 
 function onAlarm(t: TaskRecord, now: number, config: ActorConfig): Decision {
+  if (t.Status === 'normal' && t.recorderId === null && t.queueDeadlineAt != null && t.queueDeadlineAt <= now) {
+    // The job expires with it (notAfter): a recorder that reads it later drops it unstarted.
+    const waited = Math.round(config.queueTimeoutMs / 1000);
+    return enterCallback({ ...t, queueDeadlineAt: null, CancelTime: now, StopTime: now }, now, config, {
+      ErrorCode: TaskErrorCode.NoRecorder,
+      ErrorMessage: `no recorder took the task within ${waited} s (QUEUE_TIMEOUT_S): every recorder was busy or none was running`,
+    });
+  }
   if (LIVE.includes(t.Status) && t.deadlineAt !== null && t.deadlineAt <= now) return stop(t, now, config);
   if (t.Status === 'callback' && t.callback?.nextAt != null && t.callback.nextAt <= now) {
     if (t.callback.tries >= config.callback.maxTries) return callbackExhausted(t, now);
@@ -311,6 +341,11 @@ function finish(t: TaskRecord, now: number): TaskRecord {
 
 function keep(t: TaskRecord): Decision {
   return { record: t, reply: OK, effects: [] };
+}
+
+/** Tells a recorder that holds a job it should not to stop it; the task is left as it is. */
+function letGo(t: TaskRecord, e: RecorderEvent): Decision {
+  return { record: t, reply: OK, effects: [{ type: 'commandRecorder', recorderId: e.recorderId, command: { TaskID: t.TaskID, attempt: e.attempt, type: 'stop' } }] };
 }
 
 function send(t: TaskRecord, type: RecorderCommand['type']): Decision {

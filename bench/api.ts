@@ -11,7 +11,7 @@ import { createLogger } from '../lib/logger.js';
 import { freePort } from '../lib/net.js';
 import { startService } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { startEmbeddedRedis } from '../wrangler-free-runtime/embedded-redis.js';
+import { startEmbeddedRedis } from '../wrangler-free-runtime/node/embedded-redis.js';
 import { type BenchReport, median } from './report.js';
 import { scratchDir } from '../test/helpers/scratch.js';
 

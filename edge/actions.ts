@@ -15,7 +15,7 @@ export async function runAction(c: Context<EdgeEnv>, gateway: TaskGateway, actio
     return answer(c, view);
   }
   const outcome = await gateway.command(taskId, action satisfies TaskCommand);
-  if (!outcome.ok) return fail(c, outcome.code, outcome.message);
+  if (!outcome.ok) return fail(c, outcome.code, outcome.message, outcome.code === 'ServiceUnavailable' ? 503 : 200);
   return answer(c, { TaskID: taskId });
 }
 
@@ -23,7 +23,7 @@ async function start(c: Context<EdgeEnv>, gateway: TaskGateway, data: unknown) {
   const parsed = StartData.safeParse(data);
   if (!parsed.success) return fail(c, 'InvalidParam', firstIssue(parsed.error));
   const outcome = await gateway.start(normalizeStart(parsed.data));
-  if (!outcome.ok) return fail(c, outcome.code, outcome.message);
+  if (!outcome.ok) return fail(c, outcome.code, outcome.message, outcome.code === 'ServiceUnavailable' ? 503 : 200);
   if (outcome.existed) {
     return fail(c, 'TaskExist', `a task with this RecordId already exists`, 200, { TaskID: outcome.TaskID });
   }

@@ -3,14 +3,14 @@
 // does not help: ioredis leaves a connection that is between reconnect attempts "reconnecting" for
 // good, its queued commands neither sent nor failed (redis/ioredis#2169). So the waits themselves
 // stop once Redis has been unreachable for a while.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connect.js';
 
 /** How long Redis may be unreachable during a shutdown before nothing waits for it any more. */
 export const REDIS_GONE_AFTER_MS = 3000;
 const CHECK_EVERY_MS = 250;
 
 /** Resolves `gone` once `conn` has not been ready for `afterMs` in a row (until cancelled). */
-export function whenRedisGone(conn: Redis, afterMs = REDIS_GONE_AFTER_MS): { gone: Promise<void>; cancel(): void } {
+export function whenRedisGone(conn: RedisClient, afterMs = REDIS_GONE_AFTER_MS): { gone: Promise<void>; cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
   const gone = new Promise<void>((resolve) => {
     let downSince: number | null = null;

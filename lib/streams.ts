@@ -1,6 +1,6 @@
 // Small helpers for Redis streams whose entries carry one JSON document (field PAYLOAD_FIELD).
-import type { Redis } from 'ioredis';
 import { PAYLOAD_FIELD } from '../protocol/keys.js';
+import type { RedisClient } from './redis-connect.js';
 
 export type StreamEntry = { id: string; payload: unknown };
 
@@ -8,8 +8,9 @@ type RawEntries = [id: string, fields: string[]][];
 type RawRead = [stream: string, entries: RawEntries][] | null;
 
 export function parseEntries(raw: RawEntries): StreamEntry[] {
-  return raw.map(([id, fields]) => {
-    const i = fields.indexOf(PAYLOAD_FIELD);
+  // XCLAIM answers nil for an entry deleted meanwhile.
+  return raw.filter(Boolean).map(([id, fields]) => {
+    const i = fields ? fields.indexOf(PAYLOAD_FIELD) : -1;
     let payload: unknown = null;
     try {
       payload = i >= 0 ? JSON.parse(fields[i + 1] ?? 'null') : null;
@@ -25,7 +26,7 @@ export function parseRead(raw: unknown): StreamEntry[] {
   return r ? r.flatMap(([, entries]) => parseEntries(entries)) : [];
 }
 
-export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+export async function ensureGroup(redis: RedisClient, stream: string, group: string): Promise<void> {
   try {
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
   } catch (err) {
@@ -33,7 +34,7 @@ export async function ensureGroup(redis: Redis, stream: string, group: string): 
   }
 }
 
-export async function addJson(redis: Redis, stream: string, doc: unknown, maxLen?: number): Promise<string> {
+export async function addJson(redis: RedisClient, stream: string, doc: unknown, maxLen?: number): Promise<string> {
   const json = JSON.stringify(doc);
   const id = maxLen
     ? await redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', PAYLOAD_FIELD, json)

@@ -8,6 +8,7 @@ export const RequestErrorCode = {
   AuthFailure: 'AuthFailure',
   RequestTooLarge: 'RequestTooLarge',
   InternalError: 'InternalError',
+  ServiceUnavailable: 'ServiceUnavailable',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 
@@ -16,6 +17,8 @@ export const TaskErrorCode = {
   NothingRecorded: 'NothingRecorded',
   RecordFailed: 'RecordFailed',
   RecorderLost: 'RecorderLost',
+  /** No recorder took the task within QUEUE_TIMEOUT_S. */
+  NoRecorder: 'NoRecorder',
   TranscodeFailed: 'TranscodeFailed',
   UploadFailed: 'UploadFailed',
   CallbackFailed: 'CallbackFailed',

@@ -7,11 +7,13 @@ export type StartOutcome =
   | { ok: true; TaskID: string; existed: boolean }
   // The request is well-formed but asks for something this deployment cannot do (e.g. COS output
   // without COS credentials configured).
-  | { ok: false; code: 'InvalidParam'; message: string };
+  | { ok: false; code: 'InvalidParam'; message: string }
+  /** The task's host could not be reached in time (a host just died, the store is away). */
+  | { ok: false; code: 'ServiceUnavailable'; message: string };
 
 export type CommandOutcome =
   | { ok: true }
-  | { ok: false; code: 'TaskNotFound' | 'InvalidState'; message: string };
+  | { ok: false; code: 'TaskNotFound' | 'InvalidState' | 'ServiceUnavailable'; message: string };
 
 export type Health = { ok: boolean; detail: Record<string, unknown> };
 

@@ -10,6 +10,11 @@ export const StartJob = z.object({
   request: StoredRequest,
   /** record: open the page and record; recover: make the output from what an earlier attempt recorded. */
   mode: z.enum(['record', 'recover']).default('record'),
+  /**
+   * A recorder that reads the job after this moment (epoch ms) drops it unstarted: the task has given
+   * up waiting (QUEUE_TIMEOUT_S) and ended NoRecorder. Absent: the job never expires (recovery).
+   */
+  notAfter: z.number().int().positive().optional(),
 });
 export type StartJob = z.output<typeof StartJob>;
 
@@ -65,3 +70,24 @@ export type RecorderEventType = RecorderEvent['type'];
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event as the recorder builds it, before the channel stamps identity, sequence and time. */
 export type RecorderEventBody = DistributiveOmit<RecorderEvent, 'TaskID' | 'attempt' | 'recorderId' | 'seq' | 'at'>;
+
+/**
+ * What a recorder says of itself every couple of seconds. The runtime's recorder watch reads who is
+ * alive; recorders read each other's to leave a job to a less loaded peer; the console shows them.
+ */
+export const RecorderHeartbeat = z.object({
+  recorderId: z.string(),
+  /** The service version the recorder runs (package.json). */
+  version: z.string(),
+  slots: z.number().int().nonnegative(),
+  active: z.number().int().nonnegative(),
+  /** Whether its admission would take one more Start job now. */
+  accepting: z.boolean(),
+  /** What one recording costs on its machine, in cores (measured there, or set). */
+  recordingCores: z.number().nonnegative(),
+  cores: z.number().nonnegative(),
+  busyCores: z.number().nonnegative(),
+  availableMemoryBytes: z.number().nonnegative(),
+  at: z.number().int().nonnegative(),
+});
+export type RecorderHeartbeat = z.infer<typeof RecorderHeartbeat>;

@@ -60,6 +60,8 @@ export const TaskRecord = z.object({
   lastSeq: z.number().int().nonnegative(),
   /** MaxDurationLimit alarm: the moment the recording must stop. */
   deadlineAt: ms.nullable(),
+  /** While a record job waits for a recorder: when the task gives up waiting (QUEUE_TIMEOUT_S). */
+  queueDeadlineAt: ms.nullable().optional(),
   callback: CallbackProgress.nullable(),
   /** What went wrong without ending the task (a low frame rate, a page crash), newest last. */
   Warnings: z.array(z.object({ Time: ms, Message: z.string() })).optional(),

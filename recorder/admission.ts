@@ -3,6 +3,7 @@
 // A job it does not take waits in the stream (for this recorder or another) rather than degrade the
 // recordings already running.
 import type { HostLoad } from '../lib/host-load.js';
+import type { RecorderHeartbeat } from '../protocol/recorder.js';
 
 export type RecordingCost = {
   cores: number;
@@ -21,11 +22,17 @@ export function admit(o: {
   starting: number;
   slots: number;
   cost: RecordingCost;
+  /** Other recorders of the region, as their last heartbeats say. */
+  peers?: RecorderHeartbeat[];
 }): Admission {
   const { load, cost } = o;
   if (o.active >= o.slots) return { take: false, why: `all ${o.slots} slots (RECORDER_SLOTS) are in use` };
   // An idle recorder always takes work: a machine busy with something else would otherwise never record.
   if (o.active === 0) return { take: true };
+  // A job goes to whoever reads first; a recorder already recording leaves it to a peer that records
+  // fewer and would take it, so that work spreads over the machines instead of piling up on one.
+  const idler = o.peers?.find((p) => p.accepting && p.active < o.active);
+  if (idler) return { take: false, why: `recorder ${idler.recorderId} records fewer (${idler.active}) and is taking jobs` };
   const idleCores = load.cores - load.busyCores - o.starting * cost.cores;
   if (cost.cores > 0 && idleCores < cost.cores) {
     return { take: false, why: `${Math.max(0, idleCores).toFixed(2)} idle cores, one more recording needs ${cost.cores} (${cost.measured ? 'measured here, ' : ''}ADMISSION_CPU_CORES)` };

@@ -1,78 +1,52 @@
-// The recorder's end of the Redis streams: Start jobs through the consumer group, its own command
-// stream, and events back to the runtime (each stamped with task, attempt, recorder and sequence).
-import type { Redis } from 'ioredis';
-import { JOBS_GROUP, keys } from '../protocol/keys.js';
-import { RecorderCommand, type RecorderEventBody, StartJob } from '../protocol/recorder.js';
+// The recorder's end of the recorder bus (../bus/recorder-bus.ts has the delivery rules): Start jobs
+// through the consumer group, its own command stream, its heartbeat, and events back to the runtime,
+// each stamped with task, attempt, recorder and sequence.
+import type { CommandReader, JobReader, RecorderBus, TakenJob } from '../bus/recorder-bus.js';
+import { RECORDER_HEARTBEAT_TTL_MS } from '../bus/recorder-bus.js';
+import type { RedisClient } from '../lib/redis-connect.js';
+import type { RecorderCommand, RecorderEventBody, RecorderHeartbeat } from '../protocol/recorder.js';
 import type { Logger } from '../lib/logger.js';
 import { unlessAborted } from '../lib/redis-gone.js';
-import { addJson, ensureGroup, parseEntries, parseRead, type StreamEntry } from '../lib/streams.js';
-
-const JOB_CLAIM_IDLE_MS = 30_000;
 
 export class RecorderChannel {
-  private lastCommandId = '0-0';
-  private lastClaim = 0;
+  private readonly jobs: JobReader;
+  private readonly commands: CommandReader;
+  /** Peers alive at the last look, with what they said (admission and job reclaiming read it). */
+  private peers = new Map<string, RecorderHeartbeat>();
 
   constructor(
-    private readonly redis: Redis,
-    private readonly jobReader: Redis,
-    private readonly commandReader: Redis,
-    private readonly region: string,
+    private readonly bus: RecorderBus,
+    private readonly jobReader: RedisClient,
+    private readonly commandReader: RedisClient,
     readonly recorderId: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.jobs = bus.jobReader(recorderId, log);
+    this.commands = bus.commandReader(recorderId, log);
+  }
 
   async init(): Promise<void> {
-    await ensureGroup(this.redis, keys.jobs(this.region), JOBS_GROUP);
+    await this.jobs.init();
   }
 
-  /** Waits up to blockMs for one Start job; it is acknowledged and removed from the stream at once. */
-  async nextJob(blockMs: number): Promise<StartJob | null> {
-    const stream = keys.jobs(this.region);
-    let entries: StreamEntry[] = [];
-    if (Date.now() - this.lastClaim > JOB_CLAIM_IDLE_MS / 2) {
-      // Jobs read by a recorder that died before taking them.
-      this.lastClaim = Date.now();
-      const res = (await this.redis.xautoclaim(stream, JOBS_GROUP, this.recorderId, JOB_CLAIM_IDLE_MS, '0-0', 'COUNT', 1)) as [
-        string,
-        [string, string[]][],
-      ];
-      entries = parseEntries(res[1] ?? []);
-    }
-    if (!entries.length) {
-      entries = parseRead(
-        await this.jobReader.xreadgroup('GROUP', JOBS_GROUP, this.recorderId, 'COUNT', 1, 'BLOCK', blockMs, 'STREAMS', stream, '>'),
-      );
-    }
-    const entry = entries[0];
-    if (!entry) return null;
-    await this.redis.pipeline().xack(stream, JOBS_GROUP, entry.id).xdel(stream, entry.id).exec();
-    const job = StartJob.safeParse(entry.payload);
-    if (!job.success) {
-      this.log.warn({ id: entry.id }, 'dropping a malformed Start job');
-      return null;
-    }
-    return job.data;
+  /** Waits up to blockMs for one Start job. It stays this recorder's until acknowledged. */
+  nextJob(blockMs: number): Promise<TakenJob | null> {
+    return this.jobs.take(this.jobReader, blockMs, (id) => id === this.recorderId || this.peers.has(id));
   }
 
-  async nextCommands(blockMs: number): Promise<RecorderCommand[]> {
-    const entries = parseRead(
-      await this.commandReader.xread('COUNT', 50, 'BLOCK', blockMs, 'STREAMS', keys.recorderCommands(this.recorderId), this.lastCommandId),
-    );
-    const out: RecorderCommand[] = [];
-    for (const e of entries) {
-      this.lastCommandId = e.id;
-      const c = RecorderCommand.safeParse(e.payload);
-      if (c.success) out.push(c.data);
-      else this.log.warn({ id: e.id }, 'dropping a malformed command');
-    }
-    return out;
+  /** A job whose `accepted` could not be sent: it is read again later. */
+  giveBack(): void {
+    this.jobs.giveBack();
+  }
+
+  nextCommands(blockMs: number): Promise<RecorderCommand[]> {
+    return this.commands.read(this.commandReader, blockMs);
   }
 
   private readonly abandon = new AbortController();
 
   eventsFor(taskId: string, attempt: number): TaskEvents {
-    return new TaskEvents(this.redis, this.region, this.recorderId, taskId, attempt, this.log, this.abandon.signal);
+    return new TaskEvents(this.bus, this.recorderId, taskId, attempt, this.log, this.abandon.signal);
   }
 
   /** Redis is gone and the recorder is ending: events still unsent are given up, now and from now on. */
@@ -80,12 +54,22 @@ export class RecorderChannel {
     this.abandon.abort(new Error('Redis is unreachable and the recorder is shutting down'));
   }
 
-  async heartbeat(info: Record<string, unknown>, ttlMs: number): Promise<void> {
-    await this.redis.set(keys.recorderHeartbeat(this.region, this.recorderId), JSON.stringify(info), 'PX', ttlMs);
+  /** Beats, and reads the peers' beats (one round trip each). */
+  async heartbeat(beat: RecorderHeartbeat): Promise<void> {
+    await this.bus.recorders.beat(this.recorderId, beat, RECORDER_HEARTBEAT_TTL_MS);
+    const live = await this.bus.recorders.live();
+    live.delete(this.recorderId);
+    this.peers = live;
   }
 
-  async clearHeartbeat(): Promise<void> {
-    await this.redis.del(keys.recorderHeartbeat(this.region, this.recorderId));
+  /** Other recorders alive at the last heartbeat. */
+  livePeers(): RecorderHeartbeat[] {
+    return [...this.peers.values()];
+  }
+
+  /** The recorder stops: it leaves the registry, its command stream and its place in the job group. */
+  async leave(): Promise<void> {
+    await Promise.allSettled([this.bus.recorders.leave(this.recorderId), this.commands.remove(), this.jobs.leave()]);
   }
 }
 
@@ -95,8 +79,7 @@ export class TaskEvents {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly redis: Redis,
-    private readonly region: string,
+    private readonly bus: RecorderBus,
     private readonly recorderId: string,
     readonly taskId: string,
     readonly attempt: number,
@@ -107,14 +90,16 @@ export class TaskEvents {
   /**
    * Sends in order; retried for a while if Redis is briefly away, since the task depends on them.
    * Answers whether it was sent: a result not reported must not have its intermediate files removed.
+   * A number is taken only once its event is sent, so the task never waits for one that never comes.
    * Once abandoned (a shutdown that found Redis gone) nothing waits or is retried.
    */
   emit(body: RecorderEventBody, at = Date.now()): Promise<boolean> {
-    const event = { ...body, TaskID: this.taskId, attempt: this.attempt, recorderId: this.recorderId, seq: ++this.seq, at };
     const sent = this.tail.then(async () => {
+      const event = { ...body, TaskID: this.taskId, attempt: this.attempt, recorderId: this.recorderId, seq: this.seq + 1, at };
       for (let i = 0; ; i++) {
         try {
-          await unlessAborted(addJson(this.redis, keys.events(this.region), event), this.abandoned);
+          await unlessAborted(this.bus.emit(event), this.abandoned);
+          this.seq = event.seq;
           return true;
         } catch (err) {
           if (i >= 30 || this.abandoned.aborted) {

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
+import type { RedisTarget } from '../lib/redis-connect.js';
 import type { RecordingCost } from './admission.js';
 
 export type RecorderConfig = {
-  redisUrl: string;
+  redis: RedisTarget;
+  /** The service version, told in heartbeats. */
+  version: string;
   region: string;
   recorderId: string;
   /** Hard cap on recordings at once; more Start jobs wait in the stream. */

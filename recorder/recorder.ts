@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
-import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
+import { RECORDER_HEARTBEAT_EVERY_MS, RecorderBus, type TakenJob } from '../bus/recorder-bus.js';
+import { connectRedis, type RedisClient } from '../lib/redis-connect.js';
+import type { RecorderCommand } from '../protocol/recorder.js';
 import { whenRedisGone } from '../lib/redis-gone.js';
 import { findByEnv, isAlive, killAll, type Marker, sweepMarked } from '../lib/child-process.js';
 import type { Logger } from '../lib/logger.js';
@@ -20,8 +21,6 @@ import { RecordingCpu } from './recording-cpu.js';
 import { BrowserPool, type BrowserSource, ColdBrowsers } from './capture/browser-pool.js';
 import { LocalStorage } from './storage/local.js';
 
-const HEARTBEAT_EVERY_MS = 2000;
-const HEARTBEAT_TTL_MS = 6000;
 // Every process a recorder starts carries where it runs from and who started it, so that a
 // recorder restarting after a crash can end what its predecessor left, and nothing else.
 const HOME = 'WEBRECORD_RECORDER_HOME';
@@ -60,7 +59,7 @@ export class Recorder {
   private loops: Promise<void>[] = [];
   private slotFreed: (() => void) | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private readonly conns: Redis[];
+  private readonly conns: RedisClient[];
   private readonly channel: RecorderChannel;
   private readonly captureServer = new CaptureServer();
   private readonly storage: LocalStorage;
@@ -74,10 +73,10 @@ export class Recorder {
     this.config = { ...config, marker: { ...config.marker, [HOME]: this.home, [PID]: String(process.pid) } };
     this.log = log.child({ recorderId: config.recorderId });
     const opts = { maxRetriesPerRequest: null, lazyConnect: true } as const;
-    this.conns = [new Redis(config.redisUrl, opts), new Redis(config.redisUrl, opts), new Redis(config.redisUrl, opts)];
+    this.conns = [connectRedis(config.redis, opts), connectRedis(config.redis, opts), connectRedis(config.redis, opts)];
     for (const c of this.conns) c.on('error', (err) => this.log.debug({ err: String(err) }, 'redis connection error'));
-    const [main, jobs, commands] = this.conns as [Redis, Redis, Redis];
-    this.channel = new RecorderChannel(main, jobs, commands, config.region, config.recorderId, this.log);
+    const [main, jobs, commands] = this.conns as [RedisClient, RedisClient, RedisClient];
+    this.channel = new RecorderChannel(new RecorderBus(main, config.region), jobs, commands, config.recorderId, this.log);
     this.storage = new LocalStorage(dirs(config.dataDir).files, config.publicUrl);
     const c = this.config;
     this.cost = new CostCalibration(c.recordingCost.cores, !c.recordingCost.measured);
@@ -106,7 +105,7 @@ export class Recorder {
     await this.captureServer.start();
     this.running = true;
     await this.beat();
-    this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
+    this.heartbeatTimer = setInterval(() => void this.beat(), RECORDER_HEARTBEAT_EVERY_MS);
     if (this.config.recordingCost.measured) this.calibrateTimer = setInterval(() => this.calibrate(), CALIBRATE_EVERY_MS);
     this.loops = [this.takeJobs(), this.takeCommands()];
     if (this.browsers instanceof BrowserPool) this.browsers.start();
@@ -138,7 +137,7 @@ export class Recorder {
     redis.cancel();
     this.load.stop();
     // Redis may be gone already (killed with us): do not wait for it.
-    await Promise.race([this.channel.clearHeartbeat().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([this.channel.leave(), new Promise((r) => setTimeout(r, 2000))]);
     this.conns[0]!.disconnect();
     await this.captureServer.stop();
     sweepMarked(this.config.marker);
@@ -168,7 +167,7 @@ export class Recorder {
         continue;
       }
       this.waitingWhy = '';
-      let job: StartJob | null;
+      let job: TakenJob | null;
       try {
         job = await this.channel.nextJob(1000);
       } catch (err) {
@@ -206,6 +205,7 @@ export class Recorder {
       starting: this.startingCount(),
       slots: this.config.slots,
       cost: this.recordingCost(),
+      peers: this.channel.livePeers(),
     });
   }
 
@@ -232,16 +232,30 @@ export class Recorder {
     }
   }
 
-  private async run(job: StartJob): Promise<void> {
-    if (this.sessions.has(job.TaskID)) return; // a duplicate of a job already running here
+  private async run(taken: TakenJob): Promise<void> {
+    const { job } = taken;
+    if (this.sessions.has(job.TaskID)) {
+      // A duplicate of a job already running here.
+      await taken.ack().catch(() => undefined);
+      return;
+    }
     const events = this.channel.eventsFor(job.TaskID, job.attempt);
     const session: Work =
       job.mode === 'recover'
         ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
         : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, log: this.log });
+    // Registered first: a command may follow the `accepted` event at once.
     const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu() };
     this.sessions.set(job.TaskID, entry);
-    await events.emit({ type: 'accepted' });
+    // The job is taken durably once the task can hear of it: only then is it acknowledged, so a
+    // recorder that dies before this point leaves the job to another (see the bus's rules).
+    if (!(await events.emit({ type: 'accepted' }))) {
+      this.sessions.delete(job.TaskID);
+      this.log.warn({ taskId: job.TaskID }, 'could not report taking the job; leaving it for later');
+      this.channel.giveBack();
+      return;
+    }
+    await taken.ack().catch((err) => this.log.warn({ taskId: job.TaskID, err: String(err) }, 'job not acknowledged; a duplicate will be told to stop'));
     this.log.info({ taskId: job.TaskID, attempt: job.attempt, mode: job.mode, url: job.request.RecordURL }, 'job accepted');
     entry.done = session.run().finally(() => {
       this.sessions.delete(job.TaskID);
@@ -272,10 +286,19 @@ export class Recorder {
 
   private async beat(): Promise<void> {
     try {
-      await this.channel.heartbeat(
-        { slots: this.config.slots, active: this.sessions.size, at: Date.now(), recordingCores: this.cost.cores, ...this.load.now() },
-        HEARTBEAT_TTL_MS,
-      );
+      const load = this.load.now();
+      await this.channel.heartbeat({
+        recorderId: this.config.recorderId,
+        version: this.config.version,
+        slots: this.config.slots,
+        active: this.sessions.size,
+        accepting: this.running && admit({ load, active: this.sessions.size, starting: this.startingCount(), slots: this.config.slots, cost: this.recordingCost() }).take,
+        recordingCores: this.cost.cores,
+        cores: load.cores,
+        busyCores: load.busyCores,
+        availableMemoryBytes: load.availableMemoryBytes,
+        at: Date.now(),
+      });
     } catch (err) {
       this.log.warn({ err: String(err) }, 'heartbeat failed');
     }

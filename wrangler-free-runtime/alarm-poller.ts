@@ -1,21 +1,28 @@
-// Wakes the actors whose alarm is due (MaxDurationLimit, callback retries).
+// Wakes the actors whose alarm is due. Each host polls the shards it owns (so every shard is polled,
+// and by one host at a time but for a moment after the live hosts change; a claimed alarm is pushed
+// ahead, so it is never delivered twice at once). A due alarm is delivered like any message: to the
+// actor's owner, through the router.
 import type { Logger } from '../lib/logger.js';
-import type { ActorHost } from './actor-host.js';
-import type { Alarms } from './alarms.js';
+import type { HostView } from './placement/host-view.js';
+import type { ShardIndexes } from './shard-indexes.js';
 
 export class AlarmPoller {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
   constructor(
-    private readonly alarms: Alarms,
-    private readonly host: ActorHost,
-    private readonly log: Logger,
-    private readonly everyMs = 200,
+    private readonly d: {
+      indexes: ShardIndexes;
+      view: HostView;
+      /** Delivers the alarm; null when the actor no longer exists. */
+      deliver(id: string): Promise<unknown>;
+      log: Logger;
+      everyMs?: number;
+    },
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.everyMs);
+    this.timer = setInterval(() => void this.tick(), this.d.everyMs ?? 250);
   }
 
   stop(): void {
@@ -27,18 +34,19 @@ export class AlarmPoller {
     if (this.busy) return;
     this.busy = true;
     try {
-      const due = await this.alarms.claimDue(Date.now());
+      const now = Date.now();
+      const due = (await Promise.all(this.d.view.ownedShards().map((shard) => this.d.indexes.claimDue(shard, now)))).flat();
       await Promise.all(
         due.map((id) =>
-          this.host
-            .send(id, { kind: 'alarm' })
-            // An alarm for a task that no longer exists is dropped.
-            .then((reply) => (reply === null ? this.alarms.set(id, null) : undefined))
-            .catch((err) => this.log.warn({ taskId: id, err: String(err) }, 'alarm not handled')),
+          this.d
+            .deliver(id)
+            // An alarm of an actor whose state expired is dropped.
+            .then((reply) => (reply === null ? this.d.indexes.forget(id) : undefined))
+            .catch((err) => this.d.log.warn({ actorId: id, err: String(err) }, 'alarm not handled')),
         ),
       );
     } catch (err) {
-      this.log.warn({ err: String(err) }, 'alarm poll failed');
+      this.d.log.warn({ err: String(err) }, 'alarm poll failed');
     } finally {
       this.busy = false;
     }

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../lib/logger.js';
-import { withScripts, type ScriptedRedis } from '../../wrangler-free-runtime/redis/scripts.js';
-import { startEmbeddedRedis } from '../../wrangler-free-runtime/embedded-redis.js';
+import { startEmbeddedRedis } from '../../wrangler-free-runtime/node/embedded-redis.js';
 
-export type TestRedis = { url: string; client(): ScriptedRedis; stop(): Promise<void> };
+export type TestRedis = { url: string; client(): Redis; stop(): Promise<void> };
 
 export async function startTestRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'webrecord-redis-'));
@@ -18,7 +17,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     client() {
       const c = new Redis(server.url);
       clients.push(c);
-      return withScripts(c);
+      return c;
     },
     async stop() {
       for (const c of clients) c.disconnect();

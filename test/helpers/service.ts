@@ -25,7 +25,16 @@ export type RunningService = {
 };
 
 /** A recorder on its own (ROLE=recorder), ready once it says so in its log. */
-export async function startRecorderProcess(env: Record<string, string>, dataDir: string): Promise<{ child: ChildProcess; runMarker: Record<string, string>; stop(signal?: NodeJS.Signals): Promise<void> }> {
+export type RecorderProcess = {
+  child: ChildProcess;
+  runMarker: Record<string, string>;
+  logFile: string;
+  /** Its id on the recorder bus (as its log says). */
+  recorderId: string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
+
+export async function startRecorderProcess(env: Record<string, string>, dataDir: string): Promise<RecorderProcess> {
   const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
   const logFile = join(dataDir, `recorder-${runMarker.WEBRECORD_TEST_RUN}.log`);
   const out = openSync(logFile, 'a');
@@ -42,9 +51,12 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
     },
     { timeoutMs: 60_000, what: 'the recorder to be ready' },
   );
+  const ready = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"recorder ready"'));
   return {
     child,
     runMarker,
+    logFile,
+    recorderId: (JSON.parse(ready!) as { recorderId: string }).recorderId,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -19,12 +19,24 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
 }
 
+// main.ts composes the rooms and is the only file that may import them all.
+const rooms = 'edge|actors|tasks|bus|recorder|wrangler-free-runtime|lib';
+const room = (names: string) => `(\\.\\.\\/)+(${names})\\/`;
 const forbidden: Record<string, RegExp> = {
-  edge: /^(node:|fs$|child_process$|ioredis$|puppeteer|pino$|ws$|\.\.\/(recorder|actors|wrangler-free-runtime|lib)\/)/,
-  actors: /^(node:|ioredis$|puppeteer|child_process$|hono|pino$|ws$|\.\.\/(recorder|edge|wrangler-free-runtime|lib)\/)/,
-  recorder: /^(hono|@hono\/|(\.\.\/)+(edge|actors|wrangler-free-runtime)\/)/,
-  protocol: /^(node:|ioredis$|puppeteer|hono|pino$|ws$|(\.\.\/)+(edge|actors|recorder|wrangler-free-runtime|lib)\/)/,
-  'wrangler-free-runtime': /^(\.\.\/)+edge\//,
+  // Web-standard only: runs on edge runtimes too.
+  edge: new RegExp(`^(node:|fs$|child_process$|ioredis$|puppeteer|pino$|ws$|${room('recorder|actors|tasks|bus|wrangler-free-runtime|lib')})`),
+  // Pure logic: no I/O of any kind.
+  actors: new RegExp(`^(node:|ioredis$|puppeteer|child_process$|hono|pino$|ws$|${room('recorder|edge|tasks|bus|wrangler-free-runtime|lib')})`),
+  // The task's own I/O beside the actor: on the generic runtime and the bus, never the recorder or the edge.
+  tasks: new RegExp(`^(puppeteer|${room('recorder|edge')})`),
+  // The generic runtime knows no kind of actor, no recorder, no edge.
+  'wrangler-free-runtime': new RegExp(`^(puppeteer|${room('edge|actors|tasks|bus|recorder')})`),
+  // The recorder bus: between the task runtime and the recorders, knowing neither.
+  bus: new RegExp(`^(hono|@hono\\/|puppeteer|${room('edge|actors|tasks|recorder|wrangler-free-runtime')})`),
+  recorder: new RegExp(`^(hono|@hono\\/|${room('edge|actors|tasks|wrangler-free-runtime')})`),
+  protocol: new RegExp(`^(node:|ioredis$|puppeteer|hono|pino$|ws$|${room(rooms)})`),
+  // Neutral helpers: they may use the shared schemas, nothing of a room.
+  lib: new RegExp(`^(hono|@hono\\/|puppeteer|${room('edge|actors|tasks|bus|recorder|wrangler-free-runtime')})`),
 };
 
 describe('import rules between the rooms', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadSettings, SettingsError } from '../../wrangler-free-runtime/settings.js';
+import { loadSettings, SettingsError } from '../../lib/settings.js';
 
 describe('settings', () => {
   it('has defaults for the embedded default', () => {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActorConfig, createTask, decide, heldBy, MAX_ATTEMPTS, MAX_WARNINGS, nextAlarm } from '../../actors/task-actor.js';
+import { type ActorConfig, createTask, decide, indexesOf, MAX_ATTEMPTS, MAX_WARNINGS } from '../../actors/task-actor.js';
 import { normalizeStart, TASK_COMMANDS, type TaskCommand } from '../../protocol/api.js';
 import type { RecorderEvent } from '../../protocol/recorder.js';
 import { TASK_STATUSES, type TaskRecord, type TaskStatus, toDescribe, type Video } from '../../protocol/task.js';
 
 const T0 = 1_800_000_000_000;
-const config: ActorConfig = { callback: { maxTries: 5, firstRetryDelayMs: 10_000, timeoutMs: 10_000, watchdogSlackMs: 5_000 } };
+const config: ActorConfig = { callback: { maxTries: 5, firstRetryDelayMs: 10_000, timeoutMs: 10_000, watchdogSlackMs: 5_000 }, queueTimeoutMs: 600_000 };
+const nextAlarm = (t: TaskRecord) => indexesOf(t).alarmAt;
+const heldBy = (t: TaskRecord) => indexesOf(t).watch;
 const VIDEO: Video = { Filename: 'a.mp4', FileSize: 10, FileDuration: 6, FileURL: 'http://x/files/t/a.mp4' };
 
 function task(status: TaskStatus, extra: Partial<TaskRecord> = {}, callbackUrl?: string): TaskRecord {
@@ -27,21 +29,22 @@ function task(status: TaskStatus, extra: Partial<TaskRecord> = {}, callbackUrl?:
   };
 }
 
-let seq = 100;
-function ev<T extends RecorderEvent['type']>(type: T, extra: Record<string, unknown> = {}, s = ++seq): RecorderEvent {
+/** An event of rec-1, by default the next one a task() expects (its lastSeq is 2). */
+function ev<T extends RecorderEvent['type']>(type: T, extra: Record<string, unknown> = {}, s = 3): RecorderEvent {
   return { TaskID: 't1', attempt: 1, recorderId: 'rec-1', seq: s, at: T0 + 2000, type, ...extra } as RecorderEvent;
 }
 
 const cmd = (command: TaskCommand) => ({ kind: 'command', command }) as const;
 
 describe('TaskActor: creating a task', () => {
-  it('starts normal and enqueues the Start job; no MaxDurationLimit alarm while the job waits', () => {
+  it('starts normal and enqueues the Start job; while the job waits, only the queue timeout runs', () => {
     const request = normalizeStart({ RecordURL: 'http://page.test/', MaxDurationLimit: 4 });
-    const d = createTask('t9', request, T0);
+    const d = createTask('t9', request, T0, config);
     assert.equal(d.record.Status, 'normal');
     assert.equal(d.record.CreateTime, T0);
-    assert.deepEqual(d.effects, [{ type: 'enqueueStart', job: { TaskID: 't9', attempt: 1, request, mode: 'record' } }]);
-    assert.equal(nextAlarm(d.record), null, 'a job waiting for a free recorder does not run out of time');
+    assert.deepEqual(d.effects, [{ type: 'enqueueStart', job: { TaskID: 't9', attempt: 1, request, mode: 'record', notAfter: T0 + 600_000 } }]);
+    assert.equal(nextAlarm(d.record), T0 + 600_000, 'MaxDurationLimit does not run while the job waits; the queue timeout does');
+    assert.equal(heldBy(d.record), null);
   });
 });
 
@@ -155,7 +158,7 @@ describe('TaskActor: recorder events', () => {
     let t = task('recording');
     assert.equal('Warnings' in toDescribe(t), false, 'no Warnings field until there is one');
     for (let i = 0; i < MAX_WARNINGS + 3; i++) {
-      t = decide(t, { kind: 'event', event: { ...ev('warning', { message: `w${i}` }), at: T0 + i * 1000 } }, T0, config).record;
+      t = decide(t, { kind: 'event', event: { ...ev('warning', { message: `w${i}` }, 3 + i), at: T0 + i * 1000 } }, T0, config).record;
     }
     assert.equal(t.Status, 'recording');
     const w = toDescribe(t).Warnings!;
@@ -177,9 +180,9 @@ describe('TaskActor: recorder events', () => {
     t = decide(t, { kind: 'event', event: { ...ev('stopped', { recorded: true }), at: T0 + 5200 } }, T0 + 5200, config).record;
     assert.equal(t.Status, 'transcode');
     assert.equal(t.StopTime, T0 + 5200);
-    t = decide(t, { kind: 'event', event: ev('uploading') }, T0 + 5400, config).record;
+    t = decide(t, { kind: 'event', event: ev('uploading', {}, 4) }, T0 + 5400, config).record;
     assert.equal(t.Status, 'upload');
-    t = decide(t, { kind: 'event', event: ev('finished', { videos: [VIDEO] }) }, T0 + 5600, config).record;
+    t = decide(t, { kind: 'event', event: ev('finished', { videos: [VIDEO] }, 5) }, T0 + 5600, config).record;
     assert.equal(t.Status, 'finished');
     assert.equal(t.FinishTime, T0 + 5600);
     assert.deepEqual(t.Result, { Videos: [VIDEO] });
@@ -213,7 +216,7 @@ describe('TaskActor: recorder events', () => {
     const t = decide(task('recording'), { kind: 'event', event: ev('progress', { videos: [live] }) }, T0, config).record;
     assert.equal(t.Status, 'recording');
     assert.deepEqual(t.Result.Videos, [live]);
-    const done = decide({ ...t, Status: 'upload' }, { kind: 'event', event: ev('finished', { videos: [VIDEO] }) }, T0, config).record;
+    const done = decide({ ...t, Status: 'upload' }, { kind: 'event', event: ev('finished', { videos: [VIDEO] }, 4) }, T0, config).record;
     assert.deepEqual(done.Result.Videos, [VIDEO]);
   });
 
@@ -351,8 +354,8 @@ describe('TaskActor: a recorder that stops answering', () => {
       let t = decide(d.record, { kind: 'event', event: { ...ev('accepted', {}, 1), attempt: 2, recorderId: 'rec-2' } }, T0 + 31_000, config).record;
       assert.equal(t.recorderId, 'rec-2');
       assert.equal(t.Status, 'transcode');
-      t = decide(t, { kind: 'event', event: { ...ev('uploading', {}, 2), attempt: 2 } }, T0 + 32_000, config).record;
-      t = decide(t, { kind: 'event', event: { ...ev('finished', { videos: [VIDEO] }, 3), attempt: 2 } }, T0 + 33_000, config).record;
+      t = decide(t, { kind: 'event', event: { ...ev('uploading', {}, 2), attempt: 2, recorderId: 'rec-2' } }, T0 + 32_000, config).record;
+      t = decide(t, { kind: 'event', event: { ...ev('finished', { videos: [VIDEO] }, 3), attempt: 2, recorderId: 'rec-2' } }, T0 + 33_000, config).record;
       assert.equal(t.Status, 'finished');
       assert.equal(t.Result.ErrorCode, 'RecorderLost');
       assert.deepEqual(t.Result.Videos, [VIDEO]);
@@ -368,8 +371,11 @@ describe('TaskActor: a recorder that stops answering', () => {
     assert.equal(d.record.attempt, 2);
     assert.equal(d.record.recorderId, null);
     assert.equal(d.record.Result.ErrorCode, undefined);
-    assert.equal(nextAlarm(d.record), null, 'waiting for a recorder again');
-    assert.deepEqual(d.effects, [stopOld, { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'record' } }]);
+    assert.equal(nextAlarm(d.record), T0 + 5000 + 600_000, 'waiting for a recorder again, for at most the queue timeout');
+    assert.deepEqual(d.effects, [
+      stopOld,
+      { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'record', notAfter: T0 + 5000 + 600_000 } },
+    ]);
   });
 
   it('news of another recorder, or of a finished task, changes nothing', () => {
@@ -389,5 +395,80 @@ describe('TaskActor: a recorder that stops answering', () => {
     assert.equal(d.record.Result.ErrorCode, 'RecorderLost');
     assert.match(d.record.Result.ErrorMessage!, /given up after 5 attempts/);
     assert.deepEqual(d.record.Result.Videos, [VIDEO]);
+  });
+});
+
+describe('TaskActor: delivery rules of recorder events', () => {
+  const evt = (event: RecorderEvent, late = false) => ({ kind: 'event', event, ...(late ? { late } : {}) }) as const;
+
+  it('an event ahead of the next expected one is handed back unapplied; once the gap fills, both apply in order', () => {
+    const t = task('normal', { recorderId: 'rec-1', lastSeq: 1 });
+    const early = decide(t, evt(ev('stopRequested', {}, 3)), T0, config);
+    assert.equal(early.record, t, 'nothing applied');
+    assert.equal(early.reply.ok, false);
+    assert.equal(!early.reply.ok && early.reply.code, 'EarlyEvent');
+    assert.deepEqual(early.effects, []);
+    const first = decide(t, evt({ ...ev('recording', { width: 1280, height: 720 }, 2), at: T0 + 100 }), T0, config).record;
+    assert.equal(first.Status, 'recording');
+    const then = decide(first, evt(ev('stopRequested', {}, 3)), T0 + 200, config).record;
+    assert.equal(then.Status, 'canceled', 'the recording began before it was stopped, as the recorder saw it');
+    assert.equal(then.StartTime, T0 + 100);
+  });
+
+  it('an event that waited for a gap that never filled is applied when delivered late', () => {
+    const t = task('recording', { lastSeq: 4 });
+    const d = decide(t, evt(ev('stopRequested', {}, 7), true), T0 + 50, config);
+    assert.deepEqual(d.reply, { ok: true });
+    assert.equal(d.record.Status, 'canceled');
+    assert.equal(d.record.lastSeq, 7);
+  });
+
+  it('a second recorder that took the same job is told to let go; its other events change nothing', () => {
+    const t = task('recording'); // held by rec-1
+    const d = decide(t, evt(ev('accepted', { recorderId: 'rec-2' }, 1)), T0, config);
+    assert.equal(d.record, t);
+    assert.deepEqual(d.effects, [{ type: 'commandRecorder', recorderId: 'rec-2', command: { TaskID: 't1', attempt: 1, type: 'stop' } }]);
+    for (const e of [ev('failed', { recorderId: 'rec-2', code: 'RecordFailed', message: 'x', videos: [] }, 3), ev('stopRequested', { recorderId: 'rec-2' }, 3)]) {
+      const other = decide(t, evt(e), T0, config);
+      assert.equal(other.record, t);
+      assert.deepEqual(other.effects, []);
+    }
+  });
+});
+
+describe('TaskActor: the queue timeout', () => {
+  const queued = () => createTask('t1', normalizeStart({ RecordURL: 'http://page.test/' }), T0, { ...config, queueTimeoutMs: 60_000 }).record;
+
+  it('a task no recorder took within QUEUE_TIMEOUT_S ends finished with NoRecorder', () => {
+    const t = queued();
+    assert.equal(decide(t, { kind: 'alarm' }, T0 + 59_999, config).record, t, 'not due yet');
+    const d = decide(t, { kind: 'alarm' }, T0 + 60_000, { ...config, queueTimeoutMs: 60_000 });
+    assert.equal(d.record.Status, 'finished');
+    assert.equal(d.record.Result.ErrorCode, 'NoRecorder');
+    assert.match(d.record.Result.ErrorMessage!, /within 60 s \(QUEUE_TIMEOUT_S\)/);
+    assert.deepEqual(indexesOf(d.record), { alarmAt: null, watch: null });
+  });
+
+  it('with a CallbackURL the client is told, like any other end', () => {
+    const t = { ...queued(), request: { ...queued().request, CallbackURL: 'http://hooks.test/' } };
+    const d = decide(t, { kind: 'alarm' }, T0 + 60_000, config);
+    assert.equal(d.record.Status, 'callback');
+    assert.deepEqual(d.effects.map((e) => e.type), ['deliverCallback']);
+  });
+
+  it('once a recorder took the job, the queue timeout no longer applies: MaxDurationLimit does', () => {
+    const taken = decide(queued(), { kind: 'event', event: { ...ev('accepted', {}, 1), at: T0 + 1000 } }, T0 + 1000, config).record;
+    assert.equal(taken.queueDeadlineAt, null);
+    assert.equal(indexesOf(taken).alarmAt, T0 + 1000 + taken.request.MaxDurationLimit * 1000);
+    assert.equal(indexesOf(taken).watch, 'rec-1');
+    assert.equal(decide(taken, { kind: 'alarm' }, T0 + 60_000, config).record, taken);
+  });
+
+  it('a job that a recorder takes after the task gave up is told to stop', () => {
+    const ended = decide(queued(), { kind: 'alarm' }, T0 + 60_000, config).record;
+    const d = decide(ended, { kind: 'event', event: ev('accepted', {}, 1) }, T0 + 61_000, config);
+    assert.equal(d.record.Status, 'finished');
+    assert.equal(d.record.Result.ErrorCode, 'NoRecorder');
+    assert.deepEqual(d.effects, [{ type: 'commandRecorder', recorderId: 'rec-1', command: { TaskID: 't1', attempt: 1, type: 'stop' } }]);
   });
 });

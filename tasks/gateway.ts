@@ -1,13 +1,16 @@
-// The TaskGateway the edge talks to, backed by this host's actors and the task store.
-import type { Redis } from 'ioredis';
-import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
+// The TaskGateway the edge talks to: Start and commands go to the task's actor wherever it runs (the
+// router), Describe reads the stored task on whichever host was asked, without waking anyone.
+import type { RecorderBus } from '../bus/recorder-bus.js';
 import { seal } from '../lib/key-wrap.js';
+import type { RedisClient } from '../lib/redis-connect.js';
+import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
 import type { CommandOutcome, Health, StartOutcome, TaskGateway } from '../protocol/gateway.js';
 import { keys } from '../protocol/keys.js';
-import { toDescribe, type DescribeView } from '../protocol/task.js';
-import type { ActorHost } from './actor-host.js';
-import type { RecorderLink } from './recorder-link.js';
-import type { TaskStore } from './task-store.js';
+import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
+import { toDescribe, type DescribeView, TaskViewSource } from '../protocol/task.js';
+import type { ActorStore } from '../wrangler-free-runtime/actor-store.js';
+import type { HostView } from '../wrangler-free-runtime/placement/host-view.js';
+import { ActorUnavailable } from '../wrangler-free-runtime/rpc/messages.js';
 
 export type Capabilities = {
   /** Which outputs this deployment can write; a Start asking for another is refused up front. */
@@ -15,13 +18,21 @@ export type Capabilities = {
   vod: boolean;
 };
 
+/** How the gateway reaches tasks: the router, or anything that delivers like it. */
+export type TaskRoutes = {
+  create(taskId: string, request: StoredRequest): Promise<TaskReply>;
+  send(taskId: string, message: TaskMessage): Promise<TaskReply | null>;
+};
+
 export class RuntimeGateway implements TaskGateway {
   constructor(
     private readonly d: {
-      redis: Redis;
-      host: ActorHost;
-      store: TaskStore;
-      link: RecorderLink;
+      redis: RedisClient;
+      routes: TaskRoutes;
+      store: ActorStore;
+      bus: RecorderBus;
+      view: HostView;
+      activeTasks(): number;
       capabilities: Capabilities;
       recordIdTtlMs: number;
       /** Seals HLS keys before anything is stored. */
@@ -43,31 +54,43 @@ export class RuntimeGateway implements TaskGateway {
       }
     }
     try {
-      await this.d.host.create(taskId, this.sealed(request));
+      await this.d.routes.create(taskId, this.sealed(request));
     } catch (err) {
       if (request.RecordId) await this.d.redis.del(keys.recordId(request.RecordId)).catch(() => undefined);
+      if (err instanceof ActorUnavailable) return { ok: false, code: 'ServiceUnavailable', message: err.message };
       throw err;
     }
     return { ok: true, TaskID: taskId, existed: false };
   }
 
   async command(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
-    // Unknown ids are answered from the store, without taking a lease.
-    if (!(await this.d.redis.exists(keys.task(taskId)))) return notFound(taskId);
-    const reply = await this.d.host.send(taskId, { kind: 'command', command });
+    // Unknown ids are answered from the store, without routing anything.
+    if (!(await this.d.store.exists(taskId))) return notFound(taskId);
+    let reply: TaskReply | null;
+    try {
+      reply = await this.d.routes.send(taskId, { kind: 'command', command });
+    } catch (err) {
+      if (err instanceof ActorUnavailable) return { ok: false, code: 'ServiceUnavailable', message: err.message };
+      throw err;
+    }
     if (reply === null) return notFound(taskId);
-    return reply.ok ? { ok: true } : { ok: false, code: reply.code, message: reply.message };
+    if (reply.ok) return { ok: true };
+    if (reply.code === 'InvalidState') return { ok: false, code: 'InvalidState', message: reply.message };
+    throw new Error(`unexpected reply to ${command}: ${reply.code}`);
   }
 
   async describe(taskId: string): Promise<DescribeView | null> {
-    const record = await this.d.store.getView(taskId);
-    return record ? toDescribe(record) : null;
+    const raw = await this.d.store.getView(taskId);
+    return raw === null ? null : toDescribe(TaskViewSource.parse(raw));
   }
 
   async health(): Promise<Health> {
     try {
-      const [pong, recorders] = await Promise.all([this.d.redis.ping(), this.d.link.liveRecorders()]);
-      return { ok: pong === 'PONG', detail: { redis: pong, recorders: recorders.length, activeTasks: this.d.host.activeCount } };
+      const [pong, recorders] = await Promise.all([this.d.redis.ping(), this.d.bus.recorders.live()]);
+      return {
+        ok: pong === 'PONG',
+        detail: { redis: pong, recorders: recorders.size, hosts: this.d.view.liveHosts().length, host: this.d.view.selfId, activeTasks: this.d.activeTasks() },
+      };
     } catch (err) {
       return { ok: false, detail: { redis: String(err) } };
     }

@@ -1,7 +1,9 @@
 // Delivers the finished-task webhook: POST of the Describe answer, signed so the receiver can trust it
 // (X-WebRecord-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">).
 import { createHmac } from 'node:crypto';
-import type { CallbackEffect } from './actor-host.js';
+import type { Effect } from '../actors/task-actor.js';
+
+export type CallbackEffect = Extract<Effect, { type: 'deliverCallback' }>;
 
 export function signature(secret: string, unixSeconds: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');

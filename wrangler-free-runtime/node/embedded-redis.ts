@@ -4,9 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { exited, findMarked, spawnGuarded, terminate } from '../lib/child-process.js';
-import type { Logger } from '../lib/logger.js';
-import { freePort } from '../lib/net.js';
+import { exited, findMarked, spawnGuarded, terminate } from '../../lib/child-process.js';
+import type { Logger } from '../../lib/logger.js';
+import { freePort } from '../../lib/net.js';
 
 export type EmbeddedRedis = { url: string; stop(): Promise<void> };
 

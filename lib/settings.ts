@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseClusterNodes } from './redis-connect.js';
 
 export class SettingsError extends Error {}
 
@@ -43,6 +44,22 @@ const Env = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** Seed nodes of a Redis Cluster, comma-separated host:port (instead of REDIS_URL). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .trim()
+    .superRefine((s, ctx) => {
+      try {
+        if (!parseClusterNodes(s).length) ctx.addIssue({ code: 'custom', message: 'must list at least one host:port' });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be comma-separated host:port (${(err as Error).message})` });
+      }
+    })
+    .optional(),
+  /** Shared by every runtime host of a Redis: signs the internal calls between them. */
+  CLUSTER_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** How peers reach this host's internal RPC (default http://HOST:PORT). */
+  INTERNAL_URL: url(['http:', 'https:']).optional(),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   REGION: z
     .string()
@@ -87,12 +104,15 @@ const Env = z.object({
   KEY_WRAP_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   TASK_TTL_DAYS: int(1, 3650).default(30),
   LEASE_TTL_MS: int(1000, 60_000).default(5000),
+  /** How long a Start job may wait for a recorder before the task ends NoRecorder. */
+  QUEUE_TIMEOUT_S: int(1, 86_400).default(600),
   SHUTDOWN_GRACE_MS: int(1000, 600_000).default(30_000),
 });
 
-export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR'> & {
+export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL'> & {
   DATA_DIR: string; // absolute
   PUBLIC_URL: string; // no trailing slash
+  INTERNAL_URL: string; // no trailing slash
 };
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -112,13 +132,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.CHROMIUM_PATH.includes('/') && !existsSync(s.CHROMIUM_PATH) && s.ROLE !== 'api') {
     throw new SettingsError(`setting CHROMIUM_PATH must name an existing executable (got ${JSON.stringify(s.CHROMIUM_PATH)})`);
   }
-  if (s.ROLE === 'recorder' && !s.REDIS_URL) {
-    throw new SettingsError('setting REDIS_URL is required when ROLE is "recorder" (it must reach the runtime\'s Redis)');
+  if (s.REDIS_URL && s.REDIS_CLUSTER_NODES) {
+    throw new SettingsError('setting REDIS_CLUSTER_NODES cannot be used with REDIS_URL: give one of them');
+  }
+  if (s.ROLE === 'recorder' && !s.REDIS_URL && !s.REDIS_CLUSTER_NODES) {
+    throw new SettingsError('setting REDIS_URL (or REDIS_CLUSTER_NODES) is required when ROLE is "recorder" (it must reach the runtime\'s Redis)');
   }
   const publicHost = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST;
+  const own = `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`;
   return {
     ...s,
     DATA_DIR: resolve(s.DATA_DIR),
-    PUBLIC_URL: (s.PUBLIC_URL ?? `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`).replace(/\/+$/, ''),
+    PUBLIC_URL: (s.PUBLIC_URL ?? own).replace(/\/+$/, ''),
+    INTERNAL_URL: (s.INTERNAL_URL ?? own).replace(/\/+$/, ''),
   };
 }

@@ -1,4 +1,5 @@
-// The Node adapter: serves the edge app and the local storage target's files (/files/<TaskID>/...).
+// The Node adapter: serves the edge app, the internal RPC between hosts (/internal/...) and the local
+// storage target's files (/files/<TaskID>/...).
 import { mkdirSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -8,7 +9,7 @@ export type HttpServer = { close(): Promise<void> };
 
 export function startHttpServer(
   edge: Hono<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
-  opts: { host: string; port: number; filesDir: string },
+  opts: { host: string; port: number; filesDir: string; internal?: Hono },
 ): Promise<HttpServer> {
   // Made here too: an API-only service has no recorder to make it, and serveStatic warns without it.
   mkdirSync(opts.filesDir, { recursive: true });
@@ -30,6 +31,7 @@ export function startHttpServer(
       },
     }),
   );
+  if (opts.internal) root.route('/', opts.internal);
   root.route('/', edge);
   return new Promise((resolve, reject) => {
     let server: ServerType;

@@ -1,0 +1,51 @@
+// One way to open Redis connections for every part of the service: a single server (REDIS_URL, or
+// the embedded default's) or a Redis Cluster (REDIS_CLUSTER_NODES, through ioredis' cluster client).
+// Callers never branch on which: keys carry hash tags, so every command, script and pipeline stays
+// within one slot either way.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+/** Where the state store is: one server's URL, or seed nodes of a cluster. */
+export type RedisTarget = { url: string } | { cluster: { host: string; port: number }[] };
+
+export type ConnectOptions = {
+  /** null: keep a command queued until the connection is back (blocking readers, recorders). */
+  maxRetriesPerRequest?: number | null;
+  /** Send the commands of one event-loop turn in one write (read-heavy connections). */
+  autoPipelining?: boolean;
+  lazyConnect?: boolean;
+};
+
+export function connectRedis(target: RedisTarget, o: ConnectOptions = {}): RedisClient {
+  const base: RedisOptions = {
+    maxRetriesPerRequest: o.maxRetriesPerRequest === undefined ? 3 : o.maxRetriesPerRequest,
+    lazyConnect: o.lazyConnect ?? false,
+  };
+  if ('url' in target) return new Redis(target.url, { ...base, enableAutoPipelining: o.autoPipelining ?? false });
+  return new Cluster(target.cluster, {
+    redisOptions: base,
+    lazyConnect: o.lazyConnect ?? false,
+    enableAutoPipelining: o.autoPipelining ?? false,
+    // Every read from the masters: a replica may lag behind a fenced write just made.
+    scaleReads: 'master',
+    // A failover moves slots; ioredis follows MOVED/ASK and refreshes the slot map meanwhile.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    slotsRefreshTimeout: 2000,
+  });
+}
+
+/** Parses REDIS_CLUSTER_NODES ("host:port,host:port"); throws naming the bad entry. */
+export function parseClusterNodes(text: string): { host: string; port: number }[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port`);
+      return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+    });
+}

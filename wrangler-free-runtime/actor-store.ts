@@ -1,0 +1,74 @@
+// Actor state in Redis: read by anyone, written only through one fenced script by the lease holder.
+// The script writes the state *and* the indexes derived from it (the actor's next alarm, and what it
+// is watched by) in one step: they share the shard's hash tag, so no crash leaves them apart, also on
+// a Redis Cluster.
+import { script } from '../lib/lua.js';
+import type { RedisClient } from '../lib/redis-connect.js';
+import { keys } from '../protocol/keys.js';
+import { shardOf } from '../protocol/shard.js';
+import type { ActorIndexes } from './actor-kind.js';
+
+const FENCED_WRITE = script(
+  'wrFencedWrite',
+  `-- KEYS: state, lease, fence, alarms zset, watches hash.
+-- ARGV: token, json, ttlMs (0 = keep), mode ('create' | 'update'), id, alarmAt ('' = none), watch ('' = none).
+-- Returns 1 written, 0 stale token, -1 create of an existing actor, -2 update of a missing one.
+if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return 0 end
+local exists = redis.call('EXISTS', KEYS[1])
+if ARGV[4] == 'create' and exists == 1 then return -1 end
+if ARGV[4] == 'update' and exists == 0 then return -2 end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+if ARGV[6] == '' then redis.call('ZREM', KEYS[4], ARGV[5]) else redis.call('ZADD', KEYS[4], ARGV[6], ARGV[5]) end
+if ARGV[7] == '' then redis.call('HDEL', KEYS[5], ARGV[5]) else redis.call('HSET', KEYS[5], ARGV[5], ARGV[7]) end
+return 1`,
+);
+
+export type WriteResult = 'written' | 'stale' | 'exists' | 'missing';
+
+/** A connection reads can take (see `viewReads`). */
+export type StateReads = { get(key: string): Promise<string | null> };
+
+export class ActorStore {
+  constructor(
+    private readonly redis: RedisClient,
+    /** How long a finished actor's state stays readable. */
+    private readonly finishedTtlMs: number,
+    /**
+     * Reads for callers outside the actor (Describe) may take their own auto-pipelined connection:
+     * under load every such read is one GET, and sending the GETs of one loop turn in one socket write
+     * cuts what a call costs. The actors' reads and all writes stay on `redis`, unpipelined, so their
+     * order with the scripts holds; a read sent after a write was answered sees it either way.
+     */
+    private readonly viewReads: StateReads = redis,
+  ) {}
+
+  async get(id: string): Promise<unknown> {
+    const raw = await this.redis.get(keys.task(id));
+    return raw === null ? null : JSON.parse(raw);
+  }
+
+  async getView(id: string): Promise<unknown> {
+    const raw = await this.viewReads.get(keys.task(id));
+    return raw === null ? null : JSON.parse(raw);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.redis.exists(keys.task(id))) === 1;
+  }
+
+  async write(id: string, state: unknown, o: { token: number; mode: 'create' | 'update'; finished: boolean; indexes: ActorIndexes }): Promise<WriteResult> {
+    const shard = shardOf(id);
+    const r = await FENCED_WRITE(
+      this.redis,
+      [keys.task(id), keys.lease(id), keys.fence(id), keys.alarms(shard), keys.watches(shard)],
+      [o.token, JSON.stringify(state), o.finished ? this.finishedTtlMs : 0, o.mode, id, o.indexes.alarmAt ?? '', o.indexes.watch ?? ''],
+    );
+    return r === 1 ? 'written' : r === 0 ? 'stale' : r === -1 ? 'exists' : 'missing';
+  }
+}
