@@ -33,10 +33,14 @@ export class EventPump {
     this.loop = this.run();
   }
 
+  /**
+   * Stops reading. A delivery under way is given 2 s: what it had not acknowledged stays pending and
+   * is taken over by the hosts that stay (this one has left the live hosts by then).
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.d.blocking.disconnect();
-    await this.loop;
+    await Promise.race([this.loop, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
   private async run(): Promise<void> {

@@ -73,13 +73,17 @@ export class ActorHost<State, Input, Message, Reply, Effect> {
 
   create(id: string, input: Input): Promise<Reply> {
     return this.boxes.run(id, async () => {
-      const token = await this.acquire(id);
       const decision = this.d.kind.create(id, input, this.now());
-      const written = await this.write(id, decision.record, token, 'create');
-      if (written !== 'written') throw new Error(`creating actor ${id}: ${written}`);
-      this.active.set(id, { token, record: decision.record, usedAt: this.now() });
-      await this.d.perform(id, decision.effects);
-      return decision.reply;
+      for (let round = 0; ; round++) {
+        const token = await this.acquire(id);
+        const written = await this.write(id, decision.record, token, 'create');
+        // A lease that ran out between taking it and writing (a stalled host): take it again.
+        if (written === 'stale' && round < 2) continue;
+        if (written !== 'written') throw new Error(`creating actor ${id}: ${written}`);
+        this.active.set(id, { token, record: decision.record, usedAt: this.now() });
+        await this.d.perform(id, decision.effects);
+        return decision.reply;
+      }
     });
   }
 
