@@ -125,7 +125,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? 'settings');
-    const got = env[key] === undefined ? '' : ` (got ${JSON.stringify(env[key])})`;
+    // A secret is never repeated back (the line goes to logs).
+    const got = env[key] === undefined || /SECRET/.test(key) ? '' : ` (got ${JSON.stringify(env[key])})`;
     throw new SettingsError(`setting ${key} ${issue.message}${got}`);
   }
   const s = parsed.data;
