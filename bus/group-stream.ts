@@ -7,7 +7,7 @@
 // Readers are named by their live-registry id, so "alive" is the registry's word, not a guessed idle
 // time; as a last resort an entry pending for `staleAfterMs` on a live reader is taken too.
 import { ensureGroup, parseEntries, parseRead, type StreamEntry } from '../lib/streams.js';
-import type { RedisClient } from '../lib/redis-connect.js';
+import { type RedisClient, throwIfFailed } from '../lib/redis-connect.js';
 
 export type GroupStreamOptions = {
   /** An entry pending this long on a reader that is alive is taken anyway (it forgot it). */
@@ -63,7 +63,7 @@ export class GroupStream {
   async ack(ids: string[]): Promise<void> {
     if (!ids.length) return;
     // One key: one slot, so a pipeline is fine on a cluster.
-    await this.redis.pipeline().xack(this.stream, this.group, ...ids).xdel(this.stream, ...ids).exec();
+    throwIfFailed(await this.redis.pipeline().xack(this.stream, this.group, ...ids).xdel(this.stream, ...ids).exec());
   }
 
   /** Forgets this reader in the group (it stops); what it still had pending goes to the others. */

@@ -17,7 +17,7 @@
 //              runtime watches who holds a task, recorders leave a job to an idler peer.
 import { addJson } from '../lib/streams.js';
 import { LiveRegistry } from '../lib/live-registry.js';
-import type { RedisClient } from '../lib/redis-connect.js';
+import { type RedisClient, throwIfFailed } from '../lib/redis-connect.js';
 import { EVENTS_GROUP, JOBS_GROUP, keys } from '../protocol/keys.js';
 import { RecorderCommand, RecorderEvent, RecorderHeartbeat, StartJob } from '../protocol/recorder.js';
 import { GroupStream } from './group-stream.js';
@@ -50,11 +50,13 @@ export class RecorderBus {
 
   async command(recorderId: string, command: RecorderCommand): Promise<void> {
     const key = keys.recorderCommands(recorderId);
-    await this.redis
-      .pipeline()
-      .xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', 'json', JSON.stringify(command))
-      .pexpire(key, COMMANDS_TTL_MS)
-      .exec();
+    throwIfFailed(
+      await this.redis
+        .pipeline()
+        .xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', 'json', JSON.stringify(command))
+        .pexpire(key, COMMANDS_TTL_MS)
+        .exec(),
+    );
   }
 
   /** Sends one event; the caller numbers them (see TaskEvents in the recorder). */

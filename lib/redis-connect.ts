@@ -49,3 +49,9 @@ export function parseClusterNodes(text: string): { host: string; port: number }[
       return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
     });
 }
+
+/** A pipeline answers each command's error in its results instead of failing: fail here. */
+export function throwIfFailed(results: [Error | null, unknown][] | null): void {
+  const err = results?.find(([e]) => e)?.[0];
+  if (err) throw err;
+}
