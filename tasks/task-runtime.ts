@@ -3,7 +3,10 @@
 // the gateway the edge calls). Built from connections and settings by main.ts; taken down in phases,
 // so that peers stop routing here before this host lets its tasks go.
 import type { Hono } from 'hono';
-import type { ActorConfig } from '../actors/task-actor.js';
+import type { ActorConfig, Effect } from '../actors/task-actor.js';
+import type { StoredRequest } from '../protocol/api.js';
+import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
+import type { TaskRecord } from '../protocol/task.js';
 import { RecorderBus } from '../bus/recorder-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisClient } from '../lib/redis-connect.js';
@@ -54,9 +57,9 @@ export class TaskRuntime {
   readonly gateway: TaskGateway;
   /** The internal RPC endpoint, for the Node adapter to mount. */
   readonly rpcApp: Hono;
-  readonly host: ActorHost<any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly host: ActorHost<TaskRecord, StoredRequest, TaskMessage, TaskReply, Effect>;
   readonly view: HostView;
-  private readonly router: Router<any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private readonly router: Router<TaskRecord, StoredRequest, TaskMessage, TaskReply, Effect>;
   private readonly pump: EventPump;
   private readonly alarms: AlarmPoller;
   private readonly watch: RecorderWatch;
@@ -67,7 +70,7 @@ export class TaskRuntime {
     const store = new ActorStore(redis.main, o.finishedTtlMs, redis.reads);
     const indexes = new ShardIndexes(redis.main);
     const bus = new RecorderBus(redis.main, o.region);
-    const tell = (id: string, m: Parameters<typeof kind.decide>[1]) => this.router.send(id, m);
+    const tell = (id: string, m: TaskMessage) => this.router.send(id, m);
     const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs), tell, log });
     this.host = new ActorHost({ kind, store, leases: new Leases(redis.main, o.hostId, o.leaseTtlMs), perform: (id, e) => effects.perform(id, e), log });
     this.view = new HostView(
