@@ -126,6 +126,8 @@ export class TaskRuntime {
 
   /** Starts the work that needs no peers; `announce` once the HTTP server answers. */
   async start(): Promise<void> {
+    // Poll only the shards that are ours among the hosts already there, not all of them.
+    await this.view.load();
     this.host.start();
     await this.pump.start();
     this.alarms.start();

@@ -53,6 +53,11 @@ export class HostView {
     return [...live.values()];
   }
 
+  /** Reads the live hosts without announcing this one (a host about to start its pollers). */
+  async load(): Promise<void> {
+    this.set(await this.registry.live());
+  }
+
   async start(): Promise<void> {
     await this.beat();
     this.timer = setInterval(() => void this.beat(), Math.max(200, Math.floor(this.o.ttlMs / 3)));
