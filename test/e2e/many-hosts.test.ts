@@ -2,7 +2,7 @@
 // separate processes on a Redis Cluster of three masters, sharing one data directory, all on
 // loopback. Every call reaches its task's actor from any host; killing any one host loses no recording.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keys, JOBS_GROUP } from '../../protocol/keys.js';
@@ -262,5 +262,20 @@ describe('many hosts on a Redis Cluster', () => {
       assert.ok(info.duration >= recorded - 1, `${id}: ${info.duration} s of video, ${recorded.toFixed(1)} s recorded`);
     }
     for (const marker of stopped) assert.deepEqual(processesOf(marker), [], 'no process of a stopped host is left');
+  });
+
+  it('a host without CLUSTER_SECRET, or with another one, refuses to join and names the setting', async () => {
+    for (const [secret, said] of [
+      [undefined, /setting CLUSTER_SECRET is required: 3 other host\(s\) share this Redis in region default/],
+      ['another-secret-of-another-cluster', /setting CLUSTER_SECRET differs from the one of host host-/],
+    ] as const) {
+      const env: Record<string, string> = { ...common(), ROLE: 'api' };
+      if (secret) env.CLUSTER_SECRET = secret;
+      else delete env.CLUSTER_SECRET;
+      await assert.rejects(startService(env, { dataDir }), /service exited at start \(log: (.*)\)/);
+      const logs = readdirSync(dataDir).filter((f) => f.startsWith('service-')).map((f) => readFileSync(join(dataDir, f), 'utf8'));
+      assert.ok(logs.some((l) => said.test(l)), `a log says ${said}`);
+    }
+    for (const h of hosts) assert.equal((await h.api('Describe', { TaskID: 'none' })).ErrorCode, 'TaskNotFound', 'the others go on');
   });
 });

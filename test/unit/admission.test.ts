@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { RecorderHeartbeat } from '../../protocol/recorder.js';
 import { admit } from '../../recorder/admission.js';
 
 const GB = 1024 ** 3;
@@ -40,5 +41,21 @@ describe('admission by measured load', () => {
 
   it('a cost of 0 turns that check off', () => {
     assert.equal(admit({ load: load(2, 0), active: 1, starting: 1, slots: 3, cost: { cores: 0, memoryBytes: 0 } }).take, true);
+  });
+
+  const peer = (recorderId: string, active: number, accepting: boolean): RecorderHeartbeat => ({
+    recorderId, version: 't', slots: 3, active, accepting, recordingCores: 0.75, cores: 2, busyCores: 0.5, availableMemoryBytes: 8 * GB, at: 0,
+  });
+
+  it('a recorder already recording leaves a job to a peer that records fewer and is taking jobs', () => {
+    const a = admit({ load: load(0.2), active: 1, starting: 0, slots: 3, cost, peers: [peer('rec-b', 0, true)] });
+    assert.equal(a.take, false);
+    assert.match(!a.take ? a.why : '', /recorder rec-b records fewer \(0\) and is taking jobs/);
+  });
+
+  it('but not to a peer that is not taking jobs, or records as many, and never when idle itself', () => {
+    assert.equal(admit({ load: load(0.2), active: 1, starting: 0, slots: 3, cost, peers: [peer('rec-b', 0, false)] }).take, true);
+    assert.equal(admit({ load: load(0.2), active: 1, starting: 0, slots: 3, cost, peers: [peer('rec-b', 1, true)] }).take, true);
+    assert.equal(admit({ load: load(0.2), active: 0, starting: 0, slots: 3, cost, peers: [peer('rec-b', 0, true)] }).take, true);
   });
 });
