@@ -3,14 +3,14 @@
 // decides what to do. The index it reads is written with the task itself (see indexesOf).
 import type { LiveRegistry } from '../lib/live-registry.js';
 import type { Logger } from '../lib/logger.js';
+import { Periodic } from '../lib/periodic.js';
 import type { RecorderHeartbeat } from '../protocol/recorder.js';
 import type { TaskMessage } from '../protocol/task-messages.js';
 import type { HostView } from '../wrangler-free-runtime/placement/host-view.js';
 import type { ShardIndexes } from '../wrangler-free-runtime/shard-indexes.js';
 
 export class RecorderWatch {
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly d: {
@@ -21,42 +21,35 @@ export class RecorderWatch {
       log: Logger;
       everyMs?: number;
     },
-  ) {}
+  ) {
+    this.periodic = new Periodic(d.everyMs ?? 2000, () => this.tick(), (err) => d.log.warn({ err: String(err) }, 'recorder watch failed'));
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.d.everyMs ?? 2000);
+    this.periodic.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.periodic.stop();
   }
 
   async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const live = await this.d.recorders.live();
-      const watched = await Promise.all(this.d.view.ownedShards().map((shard) => this.d.indexes.watches(shard)));
-      const lost = new Map<string, string[]>();
-      for (const shard of watched) {
-        for (const [taskId, recorderId] of shard) if (!live.has(recorderId)) lost.set(recorderId, [...(lost.get(recorderId) ?? []), taskId]);
-      }
-      for (const [recorderId, tasks] of lost) {
-        this.d.log.warn({ recorderId, tasks: tasks.length }, 'recorder stopped heartbeating');
-        await Promise.all(
-          tasks.map((taskId) =>
-            this.d
-              .tell(taskId, { kind: 'recorderLost', recorderId })
-              .then((reply) => (reply === null ? this.d.indexes.forget(taskId) : undefined))
-              .catch((err) => this.d.log.warn({ taskId, err: String(err) }, 'could not tell the task its recorder is lost')),
-          ),
-        );
-      }
-    } catch (err) {
-      this.d.log.warn({ err: String(err) }, 'recorder watch failed');
-    } finally {
-      this.busy = false;
+    const live = await this.d.recorders.live();
+    const watched = await Promise.all(this.d.view.ownedShards().map((shard) => this.d.indexes.watches(shard)));
+    const lost = new Map<string, string[]>();
+    for (const shard of watched) {
+      for (const [taskId, recorderId] of shard) if (!live.has(recorderId)) lost.set(recorderId, [...(lost.get(recorderId) ?? []), taskId]);
+    }
+    for (const [recorderId, tasks] of lost) {
+      this.d.log.warn({ recorderId, tasks: tasks.length }, 'recorder stopped heartbeating');
+      await Promise.all(
+        tasks.map((taskId) =>
+          this.d
+            .tell(taskId, { kind: 'recorderLost', recorderId })
+            .then((reply) => (reply === null ? this.d.indexes.forget(taskId) : undefined))
+            .catch((err) => this.d.log.warn({ taskId, err: String(err) }, 'could not tell the task its recorder is lost')),
+        ),
+      );
     }
   }
 }

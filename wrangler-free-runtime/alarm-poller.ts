@@ -3,12 +3,12 @@
 // ahead, so it is never delivered twice at once). A due alarm is delivered like any message: to the
 // actor's owner, through the router.
 import type { Logger } from '../lib/logger.js';
+import { Periodic } from '../lib/periodic.js';
 import type { HostView } from './placement/host-view.js';
 import type { ShardIndexes } from './shard-indexes.js';
 
 export class AlarmPoller {
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly d: {
@@ -19,36 +19,29 @@ export class AlarmPoller {
       log: Logger;
       everyMs?: number;
     },
-  ) {}
+  ) {
+    this.periodic = new Periodic(d.everyMs ?? 250, () => this.tick(), (err) => d.log.warn({ err: String(err) }, 'alarm poll failed'));
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.d.everyMs ?? 250);
+    this.periodic.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.periodic.stop();
   }
 
   private async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const now = Date.now();
-      const due = (await Promise.all(this.d.view.ownedShards().map((shard) => this.d.indexes.claimDue(shard, now)))).flat();
-      await Promise.all(
-        due.map((id) =>
-          this.d
-            .deliver(id)
-            // An alarm of an actor whose state expired is dropped.
-            .then((reply) => (reply === null ? this.d.indexes.forget(id) : undefined))
-            .catch((err) => this.d.log.warn({ actorId: id, err: String(err) }, 'alarm not handled')),
-        ),
-      );
-    } catch (err) {
-      this.d.log.warn({ err: String(err) }, 'alarm poll failed');
-    } finally {
-      this.busy = false;
-    }
+    const now = Date.now();
+    const due = (await Promise.all(this.d.view.ownedShards().map((shard) => this.d.indexes.claimDue(shard, now)))).flat();
+    await Promise.all(
+      due.map((id) =>
+        this.d
+          .deliver(id)
+          // An alarm of an actor whose state expired is dropped.
+          .then((reply) => (reply === null ? this.d.indexes.forget(id) : undefined))
+          .catch((err) => this.d.log.warn({ actorId: id, err: String(err) }, 'alarm not handled')),
+      ),
+    );
   }
 }
