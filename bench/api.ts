@@ -5,29 +5,15 @@
 // alternate the bare handler (plain, and auto-pipelined as the service's reads are) and Describe, so
 // each ratio is measured in the same round. Then the Start rounds, and once more Describe against
 // bare with the tens of thousands of tasks those Starts queued.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createLogger } from '../lib/logger.js';
 import { freePort } from '../lib/net.js';
 import { startService } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startEmbeddedRedis } from '../wrangler-free-runtime/node/embedded-redis.js';
+import { load } from './autocannon.js';
 import { type BenchReport, median } from './report.js';
 import { scratchDir } from '../test/helpers/scratch.js';
-
-const AUTOCANNON = new URL('../node_modules/.bin/autocannon', import.meta.url).pathname;
-
-type Load = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
-
-async function load(url: string, body: unknown, connections: number, seconds: number): Promise<Load> {
-  const { stdout } = await promisify(execFile)(
-    AUTOCANNON,
-    ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), url],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number };
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
-}
 
 async function startBare(redisUrl: string, mode: 'plain' | 'pipelined'): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

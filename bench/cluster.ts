@@ -7,28 +7,16 @@
 //   once against the three hosts (16 connections each), BENCH_API_SECONDS each, BENCH_RUNS rounds.
 // - Failover: a fourth host that owns a task is killed (SIGKILL, then in another round SIGTERM);
 //   the time until the task answers again through another host. BENCH_RUNS rounds of each.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createLogger } from '../lib/logger.js';
 import { shardOf } from '../protocol/shard.js';
 import { scratchDir } from '../test/helpers/scratch.js';
 import { type RunningService, startService } from '../test/helpers/service.js';
 import { startEmbeddedRedis } from '../wrangler-free-runtime/node/embedded-redis.js';
 import { ownerOf } from '../wrangler-free-runtime/placement/rendezvous.js';
+import { load } from './autocannon.js';
 import { type BenchReport, median, percentile } from './report.js';
 
-const AUTOCANNON = new URL('../node_modules/.bin/autocannon', import.meta.url).pathname;
 type Host = RunningService & { id: string };
-
-async function rps(url: string, body: unknown, connections: number, seconds: number): Promise<{ rps: number; p99: number; failed: number }> {
-  const { stdout } = await promisify(execFile)(
-    AUTOCANNON,
-    ['-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(body), url],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number };
-  return { rps: Math.round(r.requests.average), p99: r.latency.p99, failed: r.errors + r.non2xx };
-}
 
 export async function cluster(): Promise<BenchReport> {
   const calls = Number(process.env.BENCH_CLUSTER_CALLS ?? 1000);
@@ -74,13 +62,13 @@ export async function cluster(): Promise<BenchReport> {
 
     // Describe throughput, one host against three.
     const describe = { Action: 'Describe', Data: { TaskID: tasks[0] } };
-    await rps(hosts[0]!.url, describe, 48, 2); // warm-up
+    await load(hosts[0]!.url, describe, 48, 2); // warm-up
     for (let run = 1; run <= runs; run++) {
-      const one = await rps(hosts[0]!.url, describe, 48, seconds);
-      const three = await Promise.all(hosts.map((h) => rps(h.url, describe, 16, seconds)));
+      const one = await load(hosts[0]!.url, describe, 48, seconds);
+      const three = await Promise.all(hosts.map((h) => load(h.url, describe, 16, seconds)));
       const sum = three.reduce((n, r) => n + r.rps, 0);
-      rows.push({ run, what: 'Describe, 1 API host', rps: one.rps, p99: one.p99, failed: one.failed });
-      rows.push({ run, what: 'Describe, 3 API hosts', rps: sum, p99: Math.max(...three.map((r) => r.p99)), failed: three.reduce((n, r) => n + r.failed, 0), vsOne: +(sum / one.rps).toFixed(2) });
+      rows.push({ run, what: 'Describe, 1 API host', rps: one.rps, p99: one.p99, failed: one.errors + one.non2xx });
+      rows.push({ run, what: 'Describe, 3 API hosts', rps: sum, p99: Math.max(...three.map((r) => r.p99)), failed: three.reduce((n, r) => n + r.errors + r.non2xx, 0), vsOne: +(sum / one.rps).toFixed(2) });
     }
 
     // Failover: a host that owns a task goes; how long until the task answers through another host.

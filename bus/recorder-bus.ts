@@ -15,10 +15,10 @@
 //              order hosts deliver them in.
 // Heartbeats   recorder → everyone. Typed (RecorderHeartbeat), in the region's live registry: the
 //              runtime watches who holds a task, recorders leave a job to an idler peer.
-import { addJson } from '../lib/streams.js';
+import { addJson, parseRead } from '../lib/streams.js';
 import { LiveRegistry } from '../lib/live-registry.js';
 import { type RedisClient, throwIfFailed } from '../lib/redis-connect.js';
-import { EVENTS_GROUP, JOBS_GROUP, keys } from '../protocol/keys.js';
+import { EVENTS_GROUP, JOBS_GROUP, keys, PAYLOAD_FIELD } from '../protocol/keys.js';
 import { RecorderCommand, RecorderEvent, RecorderHeartbeat, StartJob } from '../protocol/recorder.js';
 import { GroupStream } from './group-stream.js';
 
@@ -53,7 +53,7 @@ export class RecorderBus {
     throwIfFailed(
       await this.redis
         .pipeline()
-        .xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', 'json', JSON.stringify(command))
+        .xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', PAYLOAD_FIELD, JSON.stringify(command))
         .pexpire(key, COMMANDS_TTL_MS)
         .exec(),
     );
@@ -129,16 +129,9 @@ export class CommandReader {
   }
 
   async read(reader: RedisClient, blockMs: number): Promise<RecorderCommand[]> {
-    const raw = (await reader.xread('COUNT', 50, 'BLOCK', blockMs, 'STREAMS', this.key, this.lastId)) as [string, [string, string[]][]][] | null;
     const out: RecorderCommand[] = [];
-    for (const [id, fields] of raw?.[0]?.[1] ?? []) {
+    for (const { id, payload } of parseRead(await reader.xread('COUNT', 50, 'BLOCK', blockMs, 'STREAMS', this.key, this.lastId))) {
       this.lastId = id;
-      let payload: unknown = null;
-      try {
-        payload = JSON.parse(fields[fields.indexOf('json') + 1] ?? 'null');
-      } catch {
-        // refused below
-      }
       const c = RecorderCommand.safeParse(payload);
       if (c.success) out.push(c.data);
       else this.log.warn({ id }, 'dropping a malformed command');

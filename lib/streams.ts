@@ -34,10 +34,6 @@ export async function ensureGroup(redis: RedisClient, stream: string, group: str
   }
 }
 
-export async function addJson(redis: RedisClient, stream: string, doc: unknown, maxLen?: number): Promise<string> {
-  const json = JSON.stringify(doc);
-  const id = maxLen
-    ? await redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', PAYLOAD_FIELD, json)
-    : await redis.xadd(stream, '*', PAYLOAD_FIELD, json);
-  return id!;
+export async function addJson(redis: RedisClient, stream: string, doc: unknown): Promise<string> {
+  return (await redis.xadd(stream, '*', PAYLOAD_FIELD, JSON.stringify(doc)))!;
 }

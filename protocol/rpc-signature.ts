@@ -47,13 +47,20 @@ export async function rpcHeaders(secret: string, method: string, path: string, b
   return { [RPC_HEADERS.time]: time, [RPC_HEADERS.nonce]: nonce, [RPC_HEADERS.to]: to, [RPC_HEADERS.signature]: signature };
 }
 
-/** Remembers the nonces seen within the skew window, so a captured request cannot be sent again. */
+/**
+ * Remembers the nonces seen within the skew window, so a captured request cannot be sent again.
+ * Nonces arrive roughly in time order, so the expired ones are forgotten from the front of the map:
+ * each costs one step once, however many calls a second go through.
+ */
 export class NonceCache {
   private readonly seen = new Map<string, number>();
 
   /** True the first time a nonce is offered (within its window); false for a replay. */
   offer(nonce: string, expiresAt: number, now: number): boolean {
-    if (this.seen.size > 10_000) for (const [n, until] of this.seen) if (until < now) this.seen.delete(n);
+    for (const [n, until] of this.seen) {
+      if (until >= now) break;
+      this.seen.delete(n);
+    }
     if (this.seen.has(nonce)) return false;
     this.seen.set(nonce, expiresAt);
     return true;

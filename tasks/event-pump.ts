@@ -64,7 +64,11 @@ export class EventPump {
   private async deliver(entries: { id: string; event: RecorderEvent }[]): Promise<boolean> {
     if (!entries.length) return false;
     const byTask = new Map<string, { id: string; event: RecorderEvent }[]>();
-    for (const e of entries) byTask.set(e.event.TaskID, [...(byTask.get(e.event.TaskID) ?? []), e]);
+    for (const e of entries) {
+      const list = byTask.get(e.event.TaskID);
+      if (list) list.push(e);
+      else byTask.set(e.event.TaskID, [e]);
+    }
     const done: string[] = [];
     let failed = false;
     await Promise.all(

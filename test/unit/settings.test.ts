@@ -30,17 +30,17 @@ describe('settings', () => {
     [{ ADMISSION_CPU_CORES: '65' }, 'setting ADMISSION_CPU_CORES must be "auto" or a number in [0, 64] (got "65")'],
     [{ CALLBACK_SECRET: 'short' }, 'setting CALLBACK_SECRET must be at least 16 characters'],
     [{ CLUSTER_SECRET: 'short' }, 'setting CLUSTER_SECRET must be at least 16 characters'],
-    [{ REDIS_CLUSTER_NODES: '10.0.0.1' }, 'setting REDIS_CLUSTER_NODES must be comma-separated host:port ("10.0.0.1" is not host:port) (got "10.0.0.1")'],
+    [{ REDIS_CLUSTER_NODES: 'redis-a.internal' }, 'setting REDIS_CLUSTER_NODES must be comma-separated host:port ("redis-a.internal" is not host:port) (got "redis-a.internal")'],
     [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://x' }, 'setting REDIS_CLUSTER_NODES cannot be used with REDIS_URL: give one of them'],
     [{ ROLE: 'recorder' }, 'setting REDIS_URL (or REDIS_CLUSTER_NODES) is required when ROLE is "recorder" (it must reach the runtime\'s Redis)'],
     [{ INTERNAL_URL: 'ftp://x' }, 'setting INTERNAL_URL must be a http or https URL (got "ftp://x")'],
     [{ QUEUE_TIMEOUT_S: '0' }, 'setting QUEUE_TIMEOUT_S must be an integer in [1, 86400] (got "0")'],
   ];
   it('reads the many-hosts settings', () => {
-    const s = loadSettings({ REDIS_CLUSTER_NODES: '10.0.0.5:7000, [::1]:7001', HOST: '0.0.0.0', PORT: '9000', QUEUE_TIMEOUT_S: '30' });
+    const s = loadSettings({ REDIS_CLUSTER_NODES: 'redis-a.internal:7000, [::1]:7001', HOST: '0.0.0.0', PORT: '9000', QUEUE_TIMEOUT_S: '30' });
     assert.equal(s.INTERNAL_URL, 'http://127.0.0.1:9000', 'INTERNAL_URL defaults to this host and port');
     assert.equal(s.QUEUE_TIMEOUT_S, 30);
-    assert.equal(loadSettings({ INTERNAL_URL: 'http://10.0.1.1:8080/' }).INTERNAL_URL, 'http://10.0.1.1:8080');
+    assert.equal(loadSettings({ INTERNAL_URL: 'http://api-1.internal:8080/' }).INTERNAL_URL, 'http://api-1.internal:8080');
     assert.equal(loadSettings({}).QUEUE_TIMEOUT_S, 600);
   });
 
