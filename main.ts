@@ -4,17 +4,25 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createEdgeApp } from './edge/app.js';
+import { appAuth } from './edge/app-auth.js';
+import { rateLimit as edgeRateLimit } from './edge/rate-limit.js';
 import { loadKek } from './lib/key-wrap.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { connectRedis, parseClusterNodes, type RedisTarget } from './lib/redis-connect.js';
+import { redisRateLimiter } from './lib/rate-limiter.js';
+import { redisSeenSignatures } from './lib/seen-signatures.js';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.js';
 import { Shutdown } from './lib/shutdown.js';
 import { dirs } from './recorder/config.js';
 import { FIRST_GUESS_CORES } from './recorder/cost-calibration.js';
+import { resolveBrowserIdentity, SandboxUnavailable } from './recorder/capture/browser-sandbox.js';
 import { Recorder } from './recorder/recorder.js';
 import { ClusterSettingError, TaskRuntime } from './tasks/task-runtime.js';
 import { startEmbeddedRedis } from './wrangler-free-runtime/node/embedded-redis.js';
-import { startHttpServer } from './wrangler-free-runtime/node/http-server.js';
+import { clientAddress, startHttpServer } from './wrangler-free-runtime/node/http-server.js';
+
+/** How long an API call waits for the store before it answers ServiceUnavailable (API.md: within 1 s). */
+const STORE_TIMEOUT_MS = 800;
 
 const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -34,10 +42,11 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
     }
 
     if (settings.ROLE !== 'recorder') {
+      // While the store is away an API call fails within STORE_TIMEOUT_MS (503), it does not wait.
       const conns = {
-        main: connectRedis(redis, { maxRetriesPerRequest: 3 }),
+        main: connectRedis(redis, { maxRetriesPerRequest: 3, commandTimeoutMs: STORE_TIMEOUT_MS }),
         blocking: connectRedis(redis, { maxRetriesPerRequest: null }),
-        reads: connectRedis(redis, { maxRetriesPerRequest: 3, autoPipelining: true }),
+        reads: connectRedis(redis, { maxRetriesPerRequest: 3, autoPipelining: true, commandTimeoutMs: STORE_TIMEOUT_MS }),
       };
       shutdown.redis = conns.main;
       for (const c of Object.values(conns)) c.on('error', (err) => log.debug({ err: String(err) }, 'redis connection error'));
@@ -64,6 +73,8 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
         },
         callbackSecret: settings.CALLBACK_SECRET,
         callbackTimeoutMs: settings.CALLBACK_TIMEOUT_MS,
+        urlPolicy: settings.urlPolicy,
+        maxTasks: settings.MAX_TASKS,
         capabilities: { cos: false, vod: false },
         recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
         kek,
@@ -71,18 +82,30 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
       });
       await runtime.start();
       shutdown.add({ name: 'task runtime', run: () => runtime.stop(), onlyRedis: true });
-      const http = await startHttpServer(createEdgeApp({ gateway: runtime.gateway, log: log.child({ component: 'edge' }) }), {
+      // The used signatures go by the auto-pipelined connection: one SET per signed call, batched.
+      const auth = settings.apiKeys.length ? appAuth({ keys: settings.apiKeys, seen: redisSeenSignatures(conns.reads) }) : undefined;
+      const rateLimit = settings.RATE_LIMIT
+        ? edgeRateLimit({
+            limiter: redisRateLimiter(conns.reads, settings.RATE_LIMIT, settings.RATE_BURST ?? settings.RATE_LIMIT),
+            // The Node adapter's bindings carry the socket.
+            clientAddress,
+          })
+        : undefined;
+      const edge = createEdgeApp({ gateway: runtime.gateway, auth, rateLimit, urlPolicy: settings.urlPolicy, log: log.child({ component: 'edge' }) });
+      const http = await startHttpServer(edge, {
         host: settings.HOST,
         port: settings.PORT,
         filesDir: dirs(settings.DATA_DIR).files,
         internal: runtime.rpcApp,
+        tls: settings.tls ?? undefined,
       });
       shutdown.add({ name: 'http server', run: () => http.close() });
       await runtime.announce();
       // First of the runtime to go: peers take this host's tasks over while it still answers.
       shutdown.add({ name: 'leave the live hosts', run: () => runtime.leave(), onlyRedis: true });
-      log.warn('no API keys are configured: the API is open to anyone who can reach it');
-      log.info({ url: `http://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL, internalUrl: settings.INTERNAL_URL, host: runtime.view.selfId }, 'API listening');
+      if (auth) log.info({ keys: settings.apiKeys.map((k) => k.key) }, 'API requests must be signed (application authentication)');
+      else log.warn('no API keys are configured (API_KEYS, API_KEYS_FILE): the API is OPEN to anyone who can reach it');
+      log.info({ url: `${settings.tls ? 'https' : 'http'}://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL, internalUrl: settings.INTERNAL_URL, host: runtime.view.selfId }, 'API listening');
     }
 
     if (settings.ROLE !== 'api') {
@@ -108,6 +131,9 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
           marker,
           hlsSegmentSeconds: settings.HLS_SEGMENT_SECONDS,
           kek,
+          urlPolicy: settings.urlPolicy,
+          minFreeDiskBytes: settings.MIN_FREE_DISK_MB * 1024 * 1024,
+          browserIdentity: resolveBrowserIdentity({ user: settings.BROWSER_USER, noSandbox: settings.CHROMIUM_NO_SANDBOX === '1' }),
         },
         log.child({ component: 'recorder' }),
       );
@@ -156,7 +182,7 @@ try {
   process.on('SIGINT', () => stop('SIGINT'));
   log.info({ url: settings.PUBLIC_URL, role: settings.ROLE }, 'webrecord is running');
 } catch (err) {
-  if (err instanceof ClusterSettingError) {
+  if (err instanceof ClusterSettingError || err instanceof SandboxUnavailable) {
     process.stderr.write(`webrecord: ${err.message}\n`);
     process.exit(1);
   }

@@ -114,6 +114,13 @@ function onCommand(t: TaskRecord, command: TaskCommand, now: number, config: Act
   }
 }
 
+/** Browser start (pool miss, sandbox) beyond the page's own ReadyTimeout, before the first frame. */
+export const START_ALLOWANCE_MS = 30_000;
+
+function beforeFirstFrameMs(request: StoredRequest): number {
+  return (request.MaxDurationLimit + request.ReadyTimeout) * 1000 + START_ALLOWANCE_MS;
+}
+
 /** Stop asked (by the client, the page, or the MaxDurationLimit alarm). */
 function stop(t: TaskRecord, now: number, config: ActorConfig): Decision {
   const canceled: TaskRecord = { ...t, Status: 'canceled', CancelTime: now, deadlineAt: null };
@@ -146,12 +153,15 @@ function onEvent(t: TaskRecord, e: RecorderEvent, late: boolean, now: number, co
       // Stop was asked (or the task ended, or gave up waiting) before any recorder took the job.
       // A recovery attempt is expected to arrive in transcode.
       if (!LIVE.includes(t.Status) && t.Status !== 'transcode') return letGo(r, e);
-      // A page that never starts recording (ManualStart never called) is bounded by the same limit.
+      // MaxDurationLimit is the length of the recording, counted from its first frame. Until then the
+      // page's loading (ReadyTimeout) and the browser's start get their own allowance on top, so that a
+      // short limit on a slow machine still records; a page that never starts recording (ManualStart
+      // never called) is bounded by the same sum.
       return keep({
         ...r,
         recorderId: e.recorderId,
         queueDeadlineAt: null,
-        deadlineAt: t.Status === 'normal' ? e.at + t.request.MaxDurationLimit * 1000 : r.deadlineAt,
+        deadlineAt: t.Status === 'normal' ? e.at + beforeFirstFrameMs(t.request) : r.deadlineAt,
       });
     }
     case 'recording':
@@ -182,8 +192,12 @@ function onEvent(t: TaskRecord, e: RecorderEvent, late: boolean, now: number, co
       return LIVE.includes(t.Status) || t.Status === 'canceled' ? keep(withVideos(r, e.videos)) : keep(r);
     case 'warning':
       return keep({ ...r, Warnings: [...(r.Warnings ?? []), { Time: e.at, Message: e.message }].slice(-MAX_WARNINGS) });
+    // The recorder holds the capture, so its word on paused or not is the last: a pause or resume the
+    // page asked for (its own controls) arrives this way only, and one racing a command settles here.
     case 'paused':
+      return keep(t.Status === 'recording' ? { ...r, Status: 'paused' } : r);
     case 'resumed':
+      return keep(t.Status === 'paused' ? { ...r, Status: 'recording' } : r);
     case 'refreshed':
       return keep(r);
   }

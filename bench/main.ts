@@ -1,6 +1,7 @@
 // `npm run bench` runs every benchmark; `npm run bench:<name>` one of them. Each prints its table and
 // figures; the run's results go to bench/results/<timestamp>.json, its charts next to them.
 import { api } from './api.js';
+import { auth } from './auth.js';
 import { cluster } from './cluster.js';
 import { finish } from './finish.js';
 import { record } from './record.js';
@@ -9,7 +10,7 @@ import { soak } from './soak.js';
 import { start } from './start.js';
 import { threads } from './threads.js';
 
-const BENCHES: Record<string, () => Promise<BenchReport>> = { api, cluster, start, record, threads, finish, soak };
+const BENCHES: Record<string, () => Promise<BenchReport>> = { api, auth, cluster, start, record, threads, finish, soak };
 
 const asked = process.argv[2];
 if (asked && !BENCHES[asked]) {

@@ -5,8 +5,10 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Envelope, firstIssue } from '../protocol/api.js';
-import type { TaskGateway } from '../protocol/gateway.js';
+import { ServiceUnavailableError, type TaskGateway } from '../protocol/gateway.js';
+import { DEFAULT_POLICY, type UrlPolicy } from '../protocol/url-policy.js';
 import { runAction } from './actions.js';
+import { refuseAction } from './app-auth.js';
 import { type EdgeEnv, fail } from './envelope.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -19,20 +21,27 @@ export type EdgeLog = {
 
 export type EdgeDeps = {
   gateway: TaskGateway;
-  /** The authentication slot (API.md "Authentication"); without it the API is open. */
+  /** The authentication (appAuth, API.md "Authentication"); without it the API is open. */
   auth?: MiddlewareHandler<EdgeEnv>;
   log?: EdgeLog;
+  /** RATE_LIMIT (edge/rate-limit.ts), after authentication: per key, or per address in open mode. */
+  rateLimit?: MiddlewareHandler<EdgeEnv>;
+  /** Where RecordURL and CallbackURL may point (API.md "URL policy"); default: public addresses only. */
+  urlPolicy?: UrlPolicy;
 };
 
+/** The one endpoint, at every path the original product's clients call (API.md "Transport"). */
+export const API_PATHS = ['/', '/record', '/release/record', '/test/record', '/prepub/record'] as const;
+
 export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
-  const app = new Hono<EdgeEnv>();
+  // Not strict: `/record/` is `/record`, as behind the original's gateway.
+  const app = new Hono<EdgeEnv>({ strict: false });
 
   app.get('/healthz', async (c) => {
     const health = await deps.gateway.health();
     return c.json(health, health.ok ? 200 : 503);
   });
 
-  const api = new Hono<EdgeEnv>();
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => fail(c, 'RequestTooLarge', `request body is over ${MAX_BODY_BYTES} bytes`, 413),
@@ -40,7 +49,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // One guard for size and type, before auth and before the body is read (each layer costs on every
   // call). With a Content-Length the header decides, without touching the body: counting the body as
   // a stream makes the Node adapter build a full Request per call.
-  api.use(async (c, next) => {
+  const guard: MiddlewareHandler<EdgeEnv> = async (c, next) => {
     const length = c.req.header('content-length');
     const counted = length === undefined || c.req.header('transfer-encoding') !== undefined;
     if (!counted && (!/^\d+$/.test(length) || Number(length) > MAX_BODY_BYTES)) {
@@ -49,29 +58,35 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (!JSON_TYPE.test(type)) return fail(c, 'InvalidParam', 'Content-Type must be application/json');
     return counted ? limit(c, next) : next();
-  });
-  if (deps.auth) api.use(deps.auth);
-  api.post(
-    '/',
-    zValidator(
-      'json',
-      Envelope,
-      (result, c) => {
-        if (!result.success) return fail(c, 'InvalidParam', firstIssue(result.error));
-      },
-      // The envelope has no async refinements; the sync parse spares a promise per call.
-      { validationFunction: (schema, value) => schema.safeParse(value) },
-    ),
-    (c) => {
-      const { Action, Data } = c.req.valid('json');
-      return runAction(c, deps.gateway, Action, Data ?? {});
+  };
+  const pass: MiddlewareHandler<EdgeEnv> = (_c, next) => next();
+  const auth = deps.auth ?? pass;
+  const rate = deps.rateLimit ?? pass;
+  const validate = zValidator(
+    'json',
+    Envelope,
+    (result, c) => {
+      if (!result.success) return fail(c, 'InvalidParam', firstIssue(result.error));
     },
+    // The envelope has no async refinements; the sync parse spares a promise per call.
+    { validationFunction: (schema, value) => schema.safeParse(value) },
   );
-  app.route('/', api);
-  app.route('/record', api);
+  for (const path of API_PATHS) {
+    app.post(path, guard, auth, rate, validate, (c) => {
+      const { Action, Data } = c.req.valid('json');
+      return refuseAction(c, Action) ?? runAction(c, deps.gateway, deps.urlPolicy ?? DEFAULT_POLICY, Action, Data ?? {});
+    });
+    app.all(path, (c) => {
+      c.header('Allow', 'POST');
+      return fail(c, 'MethodNotAllowed', `${c.req.method} is not allowed on ${c.req.path}; POST the request`, 405);
+    });
+  }
 
-  app.notFound((c) => fail(c, 'InvalidParam', `no such endpoint: ${c.req.method} ${c.req.path}; POST / or /record`, 404));
+  app.notFound((c) =>
+    fail(c, 'NotFound', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}; POST to / or /record (or /release/record)`, 404),
+  );
   app.onError((err, c) => {
+    if (err instanceof ServiceUnavailableError) return fail(c, 'ServiceUnavailable', err.message, 503);
     if (err instanceof HTTPException && err.status === 400) {
       return fail(c, 'InvalidParam', 'request body is not valid JSON');
     }

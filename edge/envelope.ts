@@ -1,10 +1,14 @@
 // Every answer is JSON in one envelope carrying RequestID; errors add ErrorCode and ErrorMessage.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ApiKey } from '../protocol/api-keys.js';
 import type { RequestErrorCode } from '../protocol/errors.js';
 
-/** Nothing is kept on the context: a RequestID is made when the answer is (a middleware per call costs). */
-export type EdgeEnv = { Variables: Record<string, never> };
+/**
+ * Only the key that signed the request is kept on the context; a RequestID is made when the answer
+ * is (a middleware per call costs).
+ */
+export type EdgeEnv = { Variables: { apiKey?: ApiKey } };
 // Validator hooks hand over a context typed with hono's base Env.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyContext = Context<any>;

@@ -10,9 +10,17 @@ export const MARKER_PREFIX = 'WEBRECORD_';
 
 export type Marker = Record<string, string>; // e.g. { WEBRECORD_OWNER: <instance>, WEBRECORD_TASK: <id> }
 
-/** The command and arguments that run `cmd` so that it dies with this process. */
-export function guardedCommand(cmd: string, args: string[]): [string, string[]] {
-  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+/**
+ * The command and arguments that run `cmd` so that it dies with this process; with `runAs`, as that
+ * user and group (no supplementary groups), which setpriv sets before it runs `cmd`.
+ */
+export function guardedCommand(cmd: string, args: string[], runAs?: { uid: number; gid: number }): [string, string[]] {
+  const as = runAs ? [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups'] : [];
+  if (!existsSync(SETPRIV)) {
+    if (runAs) throw new Error(`${SETPRIV} is needed to start a process as another user (util-linux)`);
+    return [cmd, args];
+  }
+  return [SETPRIV, [...as, '--pdeathsig', 'KILL', '--', cmd, ...args]];
 }
 
 export function markedEnv(marker: Marker, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -15,12 +15,18 @@ export type ConnectOptions = {
   /** Send the commands of one event-loop turn in one write (read-heavy connections). */
   autoPipelining?: boolean;
   lazyConnect?: boolean;
+  /**
+   * A command not answered in this long fails (ioredis' commandTimeout, queued ones included): what
+   * answers an API call while the store is away, instead of a wait without end.
+   */
+  commandTimeoutMs?: number;
 };
 
 export function connectRedis(target: RedisTarget, o: ConnectOptions = {}): RedisClient {
   const base: RedisOptions = {
     maxRetriesPerRequest: o.maxRetriesPerRequest === undefined ? 3 : o.maxRetriesPerRequest,
     lazyConnect: o.lazyConnect ?? false,
+    ...(o.commandTimeoutMs ? { commandTimeout: o.commandTimeoutMs } : {}),
   };
   if ('url' in target) return new Redis(target.url, { ...base, enableAutoPipelining: o.autoPipelining ?? false });
   return new Cluster(target.cluster, {
@@ -54,4 +60,19 @@ export function parseClusterNodes(text: string): { host: string; port: number }[
 export function throwIfFailed(results: [Error | null, unknown][] | null): void {
   const err = results?.find(([e]) => e)?.[0];
   if (err) throw err;
+}
+
+/** Whether `err` says the store cannot be reached now (down, restarting, failing over), not a bug. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    err.name === 'ClusterAllFailedError' ||
+    /^(Command timed out|Connection is closed|Stream isn't writeable|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|MISCONF)/.test(err.message) ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'ETIMEDOUT'
+  );
 }

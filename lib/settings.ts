@@ -1,8 +1,11 @@
 // Settings: environment variables, read and validated once at start. A bad one stops start-up with
 // one line naming it (SettingsError). README's settings table mirrors this file.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import { type ApiKey, parseApiKeys } from '../protocol/api-keys.js';
+import { parseAllowlist, type UrlPolicy } from '../protocol/url-policy.js';
 import { parseClusterNodes } from './redis-connect.js';
 
 export class SettingsError extends Error {}
@@ -87,6 +90,10 @@ const Env = z.object({
     .refine((s) => s.split(/\s+/).every((f) => f === '' || /^--[a-z0-9-]+(=.*)?$/i.test(f)), {
       error: 'must be space-separated flags, each like --name or --name=value',
     })
+    // The guards are not the flags' to undo: the egress proxy (URL policy) and the sandbox.
+    .refine((s) => !/(^|\s)--(proxy-server|proxy-pac-url|proxy-bypass-list|no-proxy-server|proxy-auto-detect|no-sandbox|host-resolver-rules)(=|\s|$)/i.test(s), {
+      error: 'must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s',
+    })
     .default(''),
   FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
   FFPROBE_PATH: z.string().trim().min(1).default('ffprobe'),
@@ -107,13 +114,56 @@ const Env = z.object({
   /** How long a Start job may wait for a recorder before the task ends NoRecorder. */
   QUEUE_TIMEOUT_S: int(1, 86_400).default(600),
   SHUTDOWN_GRACE_MS: int(1000, 600_000).default(30_000),
+  /** API key pairs: `key:secret[:Action|Action…]`, comma-separated. Without any, the API is open. */
+  API_KEYS: z.string().optional(),
+  /** A file with the same list (commas or one pair per line; `#` starts a comment line). */
+  API_KEYS_FILE: z.string().trim().min(1).optional(),
+  /** A PEM certificate (chain) and its key: the service listens with TLS on PORT. */
+  TLS_CERT_FILE: z.string().trim().min(1).optional(),
+  TLS_KEY_FILE: z.string().trim().min(1).optional(),
+  /**
+   * A recorder takes no new job while less than this is free under DATA_DIR; running recordings end
+   * with what they hold when less than a quarter of it is left.
+   */
+  MIN_FREE_DISK_MB: int(1, 10_000_000).default(1024),
+  /** The user each recording's Chromium runs as when the service runs as root (made by the set-up). */
+  BROWSER_USER: z.string().trim().regex(/^[a-z_][a-z0-9_-]*$/, { error: 'must be a user name' }).default('webrecord-browser'),
+  /** 1: record without Chromium's sandbox, as the service's own user (unsafe for untrusted pages). */
+  CHROMIUM_NO_SANDBOX: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
+  /** Requests a second per API key (per client address in open mode); 0: no limit. */
+  RATE_LIMIT: int(0, 1_000_000).default(0),
+  /** Requests a client may send at once above the rate (default: RATE_LIMIT). */
+  RATE_BURST: int(1, 1_000_000).optional(),
+  /** Unfinished tasks the deployment takes at most; a Start over it is ResourceExhausted. 0: no cap. */
+  MAX_TASKS: int(0, 100_000_000).default(0),
+  /**
+   * What RecordURL, CallbackURL and everything the recorded page loads may reach besides public
+   * addresses: comma-separated hosts, host:ports, addresses and CIDRs (e.g. 127.0.0.1 for local pages).
+   */
+  URL_ALLOWLIST: z
+    .string()
+    .superRefine((s, ctx) => {
+      try {
+        parseAllowlist(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be comma-separated hosts, host:ports, addresses or CIDRs: ${(err as Error).message}` });
+      }
+    })
+    .optional(),
 });
 
-export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL'> & {
+export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL' | 'API_KEYS'> & {
   DATA_DIR: string; // absolute
   PUBLIC_URL: string; // no trailing slash
   INTERNAL_URL: string; // no trailing slash
+  /** From API_KEYS and API_KEYS_FILE together; empty: open mode. */
+  apiKeys: ApiKey[];
+  tls: { cert: Buffer; key: Buffer } | null;
+  urlPolicy: UrlPolicy;
 };
+
+/** Settings whose value is never repeated back in an error (the line goes to logs). */
+const SECRET_SETTING = /SECRET|API_KEYS/;
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const known = Object.fromEntries(
@@ -125,8 +175,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? 'settings');
-    // A secret is never repeated back (the line goes to logs).
-    const got = env[key] === undefined || /SECRET/.test(key) ? '' : ` (got ${JSON.stringify(env[key])})`;
+    const got = env[key] === undefined || SECRET_SETTING.test(key) ? '' : ` (got ${JSON.stringify(env[key])})`;
     throw new SettingsError(`setting ${key} ${issue.message}${got}`);
   }
   const s = parsed.data;
@@ -139,12 +188,59 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.ROLE === 'recorder' && !s.REDIS_URL && !s.REDIS_CLUSTER_NODES) {
     throw new SettingsError('setting REDIS_URL (or REDIS_CLUSTER_NODES) is required when ROLE is "recorder" (it must reach the runtime\'s Redis)');
   }
+  const tls = readTls(s.TLS_CERT_FILE, s.TLS_KEY_FILE);
+  const apiKeys = [...readApiKeys('API_KEYS', s.API_KEYS), ...readApiKeys('API_KEYS_FILE', s.API_KEYS_FILE && readSettingFile('API_KEYS_FILE', s.API_KEYS_FILE))];
+  const twice = apiKeys.find((k, i) => apiKeys.findIndex((o) => o.key === k.key) !== i);
+  if (twice) throw new SettingsError(`setting API_KEYS_FILE lists key ${JSON.stringify(twice.key)}, which API_KEYS lists too`);
   const publicHost = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST;
-  const own = `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`;
+  const own = `${tls ? 'https' : 'http'}://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`;
+  const { API_KEYS: _keys, ...rest } = s;
   return {
-    ...s,
+    ...rest,
+    apiKeys,
+    tls,
+    urlPolicy: parseAllowlist(s.URL_ALLOWLIST ?? ''),
     DATA_DIR: resolve(s.DATA_DIR),
     PUBLIC_URL: (s.PUBLIC_URL ?? own).replace(/\/+$/, ''),
     INTERNAL_URL: (s.INTERNAL_URL ?? own).replace(/\/+$/, ''),
   };
+}
+
+function readSettingFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new SettingsError(`setting ${setting} names a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}: ${JSON.stringify(path)})`);
+  }
+}
+
+function readApiKeys(setting: string, text: string | Buffer | undefined): ApiKey[] {
+  if (text === undefined) return [];
+  try {
+    const keys = parseApiKeys(text.toString());
+    if (!keys.length) throw new Error('lists no key:secret pair');
+    return keys;
+  } catch (err) {
+    throw new SettingsError(`setting ${setting}: ${(err as Error).message}`);
+  }
+}
+
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | null {
+  if (!certFile && !keyFile) return null;
+  if (!certFile) throw new SettingsError('setting TLS_CERT_FILE is required with TLS_KEY_FILE');
+  if (!keyFile) throw new SettingsError('setting TLS_KEY_FILE is required with TLS_CERT_FILE');
+  const cert = readSettingFile('TLS_CERT_FILE', certFile);
+  const key = readSettingFile('TLS_KEY_FILE', keyFile);
+  if (!/-----BEGIN [A-Z ]*CERTIFICATE-----/.test(cert.toString())) {
+    throw new SettingsError(`setting TLS_CERT_FILE must name a PEM certificate (${JSON.stringify(certFile)} holds none)`);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString())) {
+    throw new SettingsError(`setting TLS_KEY_FILE must name a PEM private key (${JSON.stringify(keyFile)} holds none)`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new SettingsError(`setting TLS_KEY_FILE does not hold the key of TLS_CERT_FILE's certificate, or one of them is damaged (${(err as Error).message})`);
+  }
+  return { cert, key };
 }

@@ -64,19 +64,43 @@ const VodOutput = object('Data.Output.Vod', {
   SubAppId: optional(idText('Data.Output.Vod.SubAppId', 32)),
 });
 
+/** The AES-128 key is 16 bytes. */
+export const HLS_KEY_BYTES = 16;
+
 const VideoOutput = object('Data.Output.Video', {
   Muxer: optional(oneOf('Data.Output.Video.Muxer', ['mp4', 'hls'])),
-  EncryptKey: optional(
-    text('Data.Output.Video.EncryptKey', 64).refine((s) => /^[0-9a-fA-F]{32}$/.test(s), {
-      error: 'Data.Output.Video.EncryptKey must be 32 hexadecimal characters (a 128-bit key)',
-    }),
-  ),
+  EncryptKey: optional(text('Data.Output.Video.EncryptKey', 256)),
   AuthUrl: optional(httpUrl('Data.Output.Video.AuthUrl')),
+  /** Addition: `text` (the original's: the key is the first 16 bytes of EncryptKey) or `hex`. */
+  EncryptKeyFormat: optional(oneOf('Data.Output.Video.EncryptKeyFormat', ['text', 'hex'])),
 }).superRefine((v, ctx) => {
+  if (v.EncryptKey !== undefined) {
+    const hex = v.EncryptKeyFormat === 'hex';
+    if (hex && !/^[0-9a-fA-F]{32}$/.test(v.EncryptKey)) {
+      ctx.addIssue({ code: 'custom', path: ['EncryptKey'], message: 'Data.Output.Video.EncryptKey must be 32 hexadecimal characters (a 128-bit key) when EncryptKeyFormat is "hex"' });
+    } else if (!hex && new TextEncoder().encode(v.EncryptKey).length < HLS_KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EncryptKey'],
+        message: `Data.Output.Video.EncryptKey must be at least ${HLS_KEY_BYTES} bytes: its first ${HLS_KEY_BYTES} are the AES-128 key (or give 32 hex characters with EncryptKeyFormat "hex")`,
+      });
+    }
+  }
   if (v.EncryptKey && !v.AuthUrl) {
     ctx.addIssue({ code: 'custom', path: ['AuthUrl'], message: 'AuthUrl missing (required with EncryptKey)' });
   }
 });
+
+/**
+ * The 16 key bytes, as hex, of an EncryptKey: as the original product made it (the string written
+ * as text into ffmpeg's key file, of which ffmpeg reads 16 bytes), or decoded from hex.
+ */
+export function hlsKeyHex(encryptKey: string, format: 'text' | 'hex' = 'text'): string {
+  if (format === 'hex') return encryptKey.toLowerCase();
+  let hex = '';
+  for (const b of new TextEncoder().encode(encryptKey).subarray(0, HLS_KEY_BYTES)) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
 
 export const StartData = object('Data', {
   RecordURL: httpUrl('Data.RecordURL'),
@@ -118,7 +142,8 @@ export const StartRequest = z.object({
     Vod: VodOutput.optional(),
     Video: z.object({
       Muxer: z.enum(['mp4', 'hls']),
-      EncryptKey: z.string().optional(),
+      /** The 16-byte key as 32 hex characters, whichever EncryptKeyFormat the client used. */
+      EncryptKey: z.string().regex(/^[0-9a-f]{32}$/).optional(),
       AuthUrl: z.string().optional(),
     }),
   }),
@@ -155,7 +180,11 @@ export function normalizeStart(d: StartData): StartRequest {
     Output: {
       Cos: d.Output?.Cos,
       Vod: d.Output?.Vod,
-      Video: { Muxer: video?.Muxer ?? 'mp4', EncryptKey: video?.EncryptKey?.toLowerCase(), AuthUrl: video?.AuthUrl },
+      Video: {
+        Muxer: video?.Muxer ?? 'mp4',
+        EncryptKey: video?.EncryptKey === undefined ? undefined : hlsKeyHex(video.EncryptKey, video.EncryptKeyFormat),
+        AuthUrl: video?.AuthUrl,
+      },
     },
   };
 }

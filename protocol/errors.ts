@@ -7,8 +7,15 @@ export const RequestErrorCode = {
   TaskExist: 'TaskExist',
   AuthFailure: 'AuthFailure',
   RequestTooLarge: 'RequestTooLarge',
+  /** No such endpoint (HTTP 404), or not this method there (HTTP 405). */
+  NotFound: 'NotFound',
+  MethodNotAllowed: 'MethodNotAllowed',
   InternalError: 'InternalError',
   ServiceUnavailable: 'ServiceUnavailable',
+  /** Over RATE_LIMIT (HTTP 429). */
+  RequestLimitExceeded: 'RequestLimitExceeded',
+  /** MAX_TASKS unfinished tasks already: nothing was created. */
+  ResourceExhausted: 'ResourceExhausted',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

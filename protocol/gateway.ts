@@ -9,13 +9,18 @@ export type StartOutcome =
   // without COS credentials configured).
   | { ok: false; code: 'InvalidParam'; message: string }
   /** The task's host could not be reached in time (a host just died, the store is away). */
-  | { ok: false; code: 'ServiceUnavailable'; message: string };
+  | { ok: false; code: 'ServiceUnavailable'; message: string }
+  /** The deployment holds its cap of unfinished tasks (MAX_TASKS). */
+  | { ok: false; code: 'ResourceExhausted'; message: string };
 
 export type CommandOutcome =
   | { ok: true }
   | { ok: false; code: 'TaskNotFound' | 'InvalidState' | 'ServiceUnavailable'; message: string };
 
 export type Health = { ok: boolean; detail: Record<string, unknown> };
+
+/** Thrown by a gateway whose store cannot be reached now: the edge answers 503 ServiceUnavailable. */
+export class ServiceUnavailableError extends Error {}
 
 export interface TaskGateway {
   start(request: StartRequest): Promise<StartOutcome>;

@@ -14,6 +14,8 @@ export const keys = {
   recordId: (recordId: string) => `wr:rid:{${recordId}}`,
   /** The shard's alarms: a sorted set of TaskIDs by due time (epoch ms). */
   alarms: (shard: number) => `wr:${t(shard)}:alarms`,
+  /** The shard's unfinished actors (a set of ids): what MAX_TASKS counts. */
+  live: (shard: number) => `wr:${t(shard)}:live`,
   /** The shard's recorder index: TaskID → the recorder the unfinished task depends on. */
   watches: (shard: number) => `wr:${t(shard)}:watches`,
   /** Start jobs, read by recorders through the consumer group JOBS_GROUP. */

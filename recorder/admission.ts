@@ -12,6 +12,9 @@ export type RecordingCost = {
   measured?: boolean;
 };
 
+/** Whole megabytes, for what a refusal says. */
+const mb = (b: number) => Math.round(Math.max(0, b) / 1048576);
+
 export type Admission = { take: true } | { take: false; why: string };
 
 export function admit(o: {
@@ -24,8 +27,14 @@ export function admit(o: {
   cost: RecordingCost;
   /** Other recorders of the region, as their last heartbeats say. */
   peers?: RecorderHeartbeat[];
+  /** Free space under DATA_DIR (null: not known yet) and the least a new recording needs. */
+  disk?: { free: number | null; minFree: number };
 }): Admission {
   const { load, cost } = o;
+  // A full disk would end the recording it starts, and the others with it: the job waits instead.
+  if (o.disk && o.disk.free !== null && o.disk.free < o.disk.minFree) {
+    return { take: false, why: `${mb(o.disk.free)} MB free under DATA_DIR, under MIN_FREE_DISK_MB (${mb(o.disk.minFree)})` };
+  }
   if (o.active >= o.slots) return { take: false, why: `all ${o.slots} slots (RECORDER_SLOTS) are in use` };
   // An idle recorder always takes work: a machine busy with something else would otherwise never record.
   if (o.active === 0) return { take: true };
@@ -39,7 +48,6 @@ export function admit(o: {
   }
   const freeMemory = load.availableMemoryBytes - o.starting * cost.memoryBytes;
   if (cost.memoryBytes > 0 && freeMemory < cost.memoryBytes) {
-    const mb = (b: number) => Math.round(Math.max(0, b) / 1048576);
     return { take: false, why: `${mb(freeMemory)} MB available, one more recording needs ${mb(cost.memoryBytes)} (ADMISSION_MEMORY_MB)` };
   }
   return { take: true };

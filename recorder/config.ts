@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
 import type { RedisTarget } from '../lib/redis-connect.js';
+import type { UrlPolicy } from '../protocol/url-policy.js';
 import type { RecordingCost } from './admission.js';
+import type { BrowserIdentity } from './capture/browser-sandbox.js';
 
 export type RecorderConfig = {
   redis: RedisTarget;
@@ -32,12 +34,18 @@ export type RecorderConfig = {
   hlsSegmentSeconds: number;
   /** Opens the sealed HLS keys of Start requests. */
   kek: Buffer;
+  /** Where the recorded pages may connect (URL_ALLOWLIST beside the defaults of API.md). */
+  urlPolicy: UrlPolicy;
+  /** A recorder takes no job while less is free under DATA_DIR (MIN_FREE_DISK_MB). */
+  minFreeDiskBytes: number;
+  /** Who each Chromium runs as, sandboxed or not (BROWSER_USER, CHROMIUM_NO_SANDBOX). */
+  browserIdentity: BrowserIdentity;
 };
 
 export const dirs = (dataDir: string) => ({
   /** Intermediate recordings (StorageType "cfs"); may be a shared mount. */
   cfs: join(dataDir, 'cfs'),
-  /** Browser profiles and files being made. */
+  /** Files being made (scratch of ffmpeg, key info). */
   tmp: join(dataDir, 'tmp'),
   /** The local storage target, served at /files. */
   files: join(dataDir, 'files'),

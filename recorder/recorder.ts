@@ -1,5 +1,7 @@
 // A recorder: takes Start jobs from the region's stream while it has a free slot, runs a Session for
 // each, obeys commands from its own stream, and heartbeats. Talks to the runtime only through Redis.
+import { DiskGuard } from './disk-guard.js';
+import { lockDownDataDir, probeSandbox, profilesDirFor } from './capture/browser-sandbox.js';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -33,6 +35,8 @@ const LAUNCH_CORES = 1;
 const CALIBRATE_EVERY_MS = 5000;
 /** How often a recorder without headroom looks again. */
 const RECHECK_MS = 1000;
+/** How often the free space under DATA_DIR is read (cheap: a recording can write 10 MB a second). */
+const DISK_EVERY_MS = 250;
 
 /** Names a recorder's place (host and DATA_DIR) in the marker of its processes. */
 export function recorderHome(dataDir: string): string {
@@ -46,6 +50,8 @@ type Work = {
   shutdown(): void;
   /** Markers of its processes while it records steadily (a recovery has none). */
   costMarkers?(): Marker[] | null;
+  diskFull?(why: string): void;
+  warn?(message: string): void;
 };
 
 export class Recorder {
@@ -59,6 +65,8 @@ export class Recorder {
   private loops: Promise<void>[] = [];
   private slotFreed: (() => void) | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private diskTimer: NodeJS.Timeout | null = null;
+  private readonly disk: DiskGuard;
   private readonly conns: RedisClient[];
   private readonly channel: RecorderChannel;
   private readonly captureServer = new CaptureServer();
@@ -72,6 +80,7 @@ export class Recorder {
     this.home = recorderHome(config.dataDir);
     this.config = { ...config, marker: { ...config.marker, [HOME]: this.home, [PID]: String(process.pid) } };
     this.log = log.child({ recorderId: config.recorderId });
+    this.disk = new DiskGuard(config.dataDir, config.minFreeDiskBytes, this.log);
     const opts = { maxRetriesPerRequest: null, lazyConnect: true } as const;
     this.conns = [connectRedis(config.redis, opts), connectRedis(config.redis, opts), connectRedis(config.redis, opts)];
     for (const c of this.conns) c.on('error', (err) => this.log.debug({ err: String(err) }, 'redis connection error'));
@@ -84,7 +93,14 @@ export class Recorder {
       c.browserPool > 0
         ? new BrowserPool(
             c.browserPool,
-            { chromiumPath: c.chromiumPath, extraFlags: c.chromiumFlags, tmpDir: dirs(c.dataDir).tmp, marker: c.marker },
+            {
+              chromiumPath: c.chromiumPath,
+              extraFlags: c.chromiumFlags,
+              tmpDir: profilesDirFor(c.dataDir, c.browserIdentity),
+              marker: c.marker,
+              identity: c.browserIdentity,
+              egress: { policy: c.urlPolicy, exempt: () => [this.captureServer.hostPort] },
+            },
             this.log,
             () => this.mayLaunchWarm(),
           )
@@ -98,6 +114,14 @@ export class Recorder {
   async start(): Promise<void> {
     const d = dirs(this.config.dataDir);
     await Promise.all([mkdir(d.cfs, { recursive: true }), mkdir(d.tmp, { recursive: true }), mkdir(d.files, { recursive: true })]);
+    const identity = this.config.browserIdentity;
+    const profiles = profilesDirFor(this.config.dataDir, identity);
+    await mkdir(profiles, { recursive: true });
+    if (identity.mode === 'user') await lockDownDataDir(this.config.dataDir, profiles);
+    // Refuses to record when the sandbox cannot start, rather than record without it.
+    await probeSandbox(this.config.chromiumPath, identity, profiles);
+    if (identity.mode === 'none') this.log.warn('CHROMIUM_NO_SANDBOX=1: recorded pages run WITHOUT Chromium\'s sandbox, as this process\'s user: a page that exploits its renderer owns this machine');
+    else this.log.info({ user: identity.mode === 'user' ? identity.name : 'self' }, 'browsers run sandboxed');
     this.endLeftovers();
     this.load.start();
     await Promise.all(this.conns.map((c) => c.connect()));
@@ -105,6 +129,8 @@ export class Recorder {
     await this.captureServer.start();
     this.running = true;
     await this.beat();
+    await this.disk.tick([]);
+    this.diskTimer = setInterval(() => void this.disk.tick([...this.sessions.values()].map((e) => e.session)), DISK_EVERY_MS);
     this.heartbeatTimer = setInterval(() => void this.beat(), RECORDER_HEARTBEAT_EVERY_MS);
     if (this.config.recordingCost.measured) this.calibrateTimer = setInterval(() => this.calibrate(), CALIBRATE_EVERY_MS);
     this.loops = [this.takeJobs(), this.takeCommands()];
@@ -130,6 +156,7 @@ export class Recorder {
     const all = Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs))]);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.diskTimer) clearInterval(this.diskTimer);
     if (this.calibrateTimer) clearInterval(this.calibrateTimer);
     for (const c of this.conns.slice(1)) c.disconnect(); // unblocks the blocking reads (when Redis is there)
     await pool;
@@ -154,6 +181,7 @@ export class Recorder {
 
   private async takeJobs(): Promise<void> {
     while (this.running) {
+      await this.disk.read();
       const admission = this.admission();
       if (!admission.take) {
         if (admission.why !== this.waitingWhy) this.log.debug({ why: admission.why, active: this.sessions.size }, 'not taking Start jobs for now');
@@ -176,7 +204,14 @@ export class Recorder {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (job) await this.run(job);
+      if (!job) continue;
+      // The disk may have filled while the read waited: the job stays ours, read again once there is room.
+      await this.disk.read();
+      if (this.disk.tooFull) {
+        this.channel.giveBack();
+        continue;
+      }
+      await this.run(job);
     }
   }
 
@@ -206,6 +241,7 @@ export class Recorder {
       slots: this.config.slots,
       cost: this.recordingCost(),
       peers: this.channel.livePeers(),
+      disk: { free: this.disk.free, minFree: this.config.minFreeDiskBytes },
     });
   }
 
@@ -292,7 +328,7 @@ export class Recorder {
         version: this.config.version,
         slots: this.config.slots,
         active: this.sessions.size,
-        accepting: this.running && admit({ load, active: this.sessions.size, starting: this.startingCount(), slots: this.config.slots, cost: this.recordingCost() }).take,
+        accepting: this.running && this.admission().take,
         recordingCores: this.cost.cores,
         cores: load.cores,
         busyCores: load.busyCores,

@@ -8,24 +8,39 @@ import { TaskErrorCode } from '../protocol/errors.js';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { Video } from '../protocol/task.js';
 import { type Marker, sweepMarked } from '../lib/child-process.js';
+import { diskFault } from '../lib/disk-space.js';
 import type { Logger } from '../lib/logger.js';
 import type { RecordingBrowser } from './capture/browser.js';
 import type { BrowserSource } from './capture/browser-pool.js';
 import { collectCaptureGarbage } from './capture/capture-gc.js';
 import type { CaptureServer } from './capture/capture-server.js';
+import { profilesDirFor } from './capture/browser-sandbox.js';
+import { BLOCKED_HEADER } from './capture/egress-proxy.js';
 import { hideWindow } from './capture/hide-window.js';
 import { TabCapture } from './capture/tab-capture.js';
 import type { TaskEvents } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
 import type { Output } from './outputs/output.js';
 import { planOutput, remake } from './outputs/plan.js';
+import { ControlRefused, exposePageControls, type PageControl } from './page-controls.js';
 import { FrameRateWatch } from './frame-rate-watch.js';
 import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
 import type { StorageTarget } from './storage/target.js';
 
-type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed';
+type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed' | 'disk';
+
+/** Chromium's names for what the egress proxy met, so a message reads as it did without the proxy. */
+const NET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'net::ERR_CONNECTION_REFUSED',
+  ECONNRESET: 'net::ERR_CONNECTION_RESET',
+  ETIMEDOUT: 'net::ERR_CONNECTION_TIMED_OUT',
+  EHOSTUNREACH: 'net::ERR_ADDRESS_UNREACHABLE',
+  ENETUNREACH: 'net::ERR_ADDRESS_UNREACHABLE',
+  ENOTFOUND: 'net::ERR_NAME_NOT_RESOLVED',
+  EAI_AGAIN: 'net::ERR_NAME_NOT_RESOLVED',
+};
 
 const FPS = 30;
 /** A page that crashes more often than this is given up on. */
@@ -43,13 +58,20 @@ export class Session {
   private wakeStop!: () => void;
   private readonly stopAsked = new Promise<void>((r) => (this.wakeStop = r));
   private commands: Promise<void> = Promise.resolve();
+  /** The capture is paused (applied). */
   private pauseWanted = false;
+  /** The last pause or resume asked, by a command or by the page (applied or still queued). */
+  private pauseAsked = false;
+  /** The page called window.stopRecord(). */
+  private stopAskedByPage = false;
   /** Frames are flowing (after the first frame, until Stop). */
   private capturing = false;
   private captureError = '';
   /** Where the time between Stop and the result went (ms), for the log. */
   private readonly timings: Record<string, number> = {};
   private crashReloads = 0;
+  /** Hosts the URL policy refused the page, with why (each reported once). */
+  private readonly blocked = new Map<string, string>();
   private frameRate: FrameRateWatch | null = null;
   private stopGc: (() => void) | null = null;
   private readonly marker: Marker;
@@ -95,17 +117,82 @@ export class Session {
     }
   }
 
+  /** A command from the task (the API's, checked against the task's state there). */
   command(type: RecorderCommand['type']): void {
     if (type === 'stop') return this.requestStop('command');
-    this.commands = this.commands.then(() => this.apply(type)).catch((err) => {
+    if (type !== 'refresh') this.pauseAsked = type === 'pause';
+    void this.enqueue(type);
+  }
+
+  /** Commands apply one at a time, in the order asked; a failure is reported as a warning. */
+  private enqueue(type: 'pause' | 'resume' | 'refresh'): Promise<void> {
+    const run = this.commands.then(() => this.apply(type));
+    this.commands = run.catch((err) => {
       this.log.warn({ command: type, err: String(err) }, 'command failed');
       void this.d.events.emit({ type: 'warning', message: `${type} failed: ${(err as Error).message}` });
     });
+    return run;
+  }
+
+  /**
+   * What the page asked through its own controls, under the state rules of the API command of that
+   * name, judged here where the capture is: the task follows from the events this sends.
+   */
+  private async onPageControl(control: PageControl): Promise<void> {
+    switch (control) {
+      case 'start':
+        if (this.job.request.ManualStart) this.startCapture();
+        // Answered once the first frame is in (or the capture could not start).
+        await this.captureStart;
+        return;
+      case 'stop':
+        if (this.stopAskedByPage || this.stopReason) return; // as Stop: a second one succeeds
+        this.stopAskedByPage = true;
+        await this.d.events.emit({ type: 'stopRequested' });
+        return;
+      case 'pause':
+      case 'resume': {
+        const needs = control === 'pause' ? 'recording' : 'paused';
+        const status = this.pageStatus();
+        if (status !== needs) throw new ControlRefused('InvalidState', `${control === 'pause' ? 'Pause' : 'Resume'} needs a task that is ${needs}; this task is ${status}`);
+        this.pauseAsked = control === 'pause';
+        await this.enqueue(control);
+        return;
+      }
+      case 'refresh':
+        if (this.pageStatus() === 'canceled') {
+          throw new ControlRefused('InvalidState', 'Refresh needs a task that is normal, recording or paused; this task is canceled');
+        }
+        // After the answer has gone back: the page that asked is about to be replaced.
+        setTimeout(() => void this.enqueue('refresh').catch(() => undefined), 20);
+        return;
+    }
+  }
+
+  /** The task's status as the page's controls see it. */
+  private pageStatus(): 'normal' | 'recording' | 'paused' | 'canceled' {
+    if (this.stopReason || this.stopAskedByPage) return 'canceled';
+    if (!this.capturing) return 'normal';
+    return this.pauseAsked ? 'paused' : 'recording';
   }
 
   /** The service is going down: close what was recorded so far and report it. */
   shutdown(): void {
     this.requestStop('shutdown');
+  }
+
+  /** The disk under DATA_DIR is (nearly) full: end with what was recorded, saying so. */
+  diskFull(why: string): void {
+    if (this.stopReason) return;
+    this.captureError = why;
+    this.requestStop('disk');
+  }
+
+  /** Tells the task something about its recording that changes nothing (e.g. the disk filling). */
+  warn(message: string): void {
+    if (this.stopReason) return;
+    this.log.warn({ message }, 'warning');
+    void this.d.events.emit({ type: 'warning', message });
   }
 
   private requestStop(reason: StopReason): void {
@@ -118,6 +205,7 @@ export class Session {
     const { request } = this.job;
     this.rb = await this.launch();
     const { browser, page } = this.rb;
+    this.rb.egress.onBlocked = (host, reason) => this.onBlocked(host, reason);
     browser.on('disconnected', () => this.requestStop('crash'));
     // Nobody is there to answer a dialog: an alert or a beforeunload prompt would freeze the page.
     page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
@@ -130,14 +218,7 @@ export class Session {
       void this.d.events.emit({ type: 'warning', message: `the page crashed (${String(err)}); reloading it` });
       void page.reload().catch(() => undefined);
     });
-    await page.exposeFunction('startRecord', () => {
-      if (request.ManualStart) this.startCapture();
-      return true;
-    });
-    await page.exposeFunction('stopRecord', () => {
-      void this.d.events.emit({ type: 'stopRequested' });
-      return true;
-    });
+    await exposePageControls(page, (control) => this.onPageControl(control));
 
     if (!this.stopReason) {
       // A Stop while the page is still loading need not wait for the load.
@@ -187,6 +268,8 @@ export class Session {
         return { code: TaskErrorCode.RecordFailed, why: 'the browser or the page crashed' };
       case 'capture-failed':
         return { code: TaskErrorCode.RecordFailed, why: `the capture failed (${this.captureError})` };
+      case 'disk':
+        return { code: TaskErrorCode.RecordFailed, why: this.captureError };
       case 'shutdown':
         return { code: TaskErrorCode.RecorderLost, why: 'the recorder shut down' };
       default:
@@ -206,8 +289,10 @@ export class Session {
           extraFlags: config.chromiumFlags,
           width: request.Width,
           height: request.Height,
-          tmpDir: dirs(config.dataDir).tmp,
+          tmpDir: profilesDirFor(config.dataDir, config.browserIdentity),
           marker: this.marker,
+          identity: config.browserIdentity,
+          egress: { policy: config.urlPolicy, exempt: () => [this.d.captureServer.hostPort] },
         });
         this.log.info({ browser: rb.id, warm, ms: Math.round(performance.now() - t0) }, 'browser ready');
         return rb;
@@ -218,15 +303,39 @@ export class Session {
     }
   }
 
+  /** A request of the page that the egress proxy refused: a warning on the task, once per host. */
+  private onBlocked(host: string, reason: string): void {
+    if (this.blocked.has(host)) return;
+    this.blocked.set(host, reason);
+    this.log.warn({ host, reason }, 'a request of the page was blocked by the URL policy');
+    void this.d.events.emit({ type: 'warning', message: `a request of the page to ${host} was blocked by the URL policy: ${reason}` });
+  }
+
   /** Loads the page; answers why it failed, or null. */
   private async load(page: Page): Promise<string | null> {
     const { RecordURL, ReadyTimeout } = this.job.request;
+    const host = new URL(RecordURL).hostname.replace(/^\[|\]$/g, '');
+    // What the egress proxy saw is the real reason: the browser only sees the proxy's answer.
+    const blocked = () => {
+      const reason = this.blocked.get(host) ?? this.blocked.get(`[${host}]`);
+      return reason ? `RecordURL is outside the URL policy: ${reason}` : null;
+    };
+    const unreachable = () => {
+      const failure = this.rb?.egress.failureOf(host);
+      return failure ? `RecordURL could not be loaded: ${NET_ERRORS[failure] ?? failure} (${failure})` : null;
+    };
     try {
       const res = await page.goto(RecordURL, { waitUntil: 'load', timeout: ReadyTimeout * 1000 });
+      // A redirect of the navigation that the proxy refused answers with the reason.
+      const viaRedirect = res?.headers()[BLOCKED_HEADER];
+      const refused = blocked() ?? (viaRedirect ? `RecordURL is outside the URL policy: ${viaRedirect.replace(/^blocked by the URL policy: /, '')}` : null) ?? (res?.status() === 502 ? unreachable() : null);
+      if (refused) return refused;
       if (res && res.status() >= 400) return `RecordURL answered HTTP ${res.status()}`;
       return null;
     } catch (err) {
       const msg = (err as Error).message ?? String(err);
+      const refused = blocked() ?? unreachable();
+      if (refused) return refused;
       if ((err as Error).name === 'TimeoutError') return `RecordURL did not finish loading within ${ReadyTimeout} s`;
       return `RecordURL could not be loaded: ${msg.split('\n')[0]}`;
     }
@@ -239,6 +348,11 @@ export class Session {
     this.captureStart = (async () => {
       const { config, storage } = this.d;
       this.sink = await IntermediateFile.create(join(dirs(config.dataDir).cfs, TaskID, `${attempt}.mkv`));
+      const sinkPath = this.sink.path;
+      this.sink.onFailure = (err) => {
+        this.log.error({ err: String(err) }, 'writing the intermediate file failed');
+        this.diskFull(diskFault(err, sinkPath) ?? `writing ${sinkPath} failed (${(err as NodeJS.ErrnoException).code ?? err.message})`);
+      };
       this.output = await planOutput(this.job, { config, storage, marker: this.marker });
       this.muxer = LiveMuxer.start(config.ffmpegPath, this.output, this.marker);
       const watch = new FrameRateWatch(config.fpsWarningBelow, (fps, seconds) => {

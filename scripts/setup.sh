@@ -27,6 +27,11 @@ if ((${#missing[@]})); then
   rm -f "$log"
 fi
 
+# Recorded pages run in Chromium as this unprivileged user, sandboxed (recorder/capture/browser-sandbox.ts).
+if [ "$(id -u)" = 0 ] && ! id webrecord-browser >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin webrecord-browser
+fi
+
 # npm ci only when node_modules is absent or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx --no-install tsc -p tsconfig.json
 npx --no-install tsc -p edge/tsconfig.json
+npx --no-install tsc -p client/tsconfig.json
 files=()
 for room in unit integration e2e; do
   [ -d "test/$room" ] || continue

@@ -2,9 +2,9 @@
 // router), Describe reads the stored task on whichever host was asked, without waking anyone.
 import type { RecorderBus } from '../bus/recorder-bus.js';
 import { seal } from '../lib/key-wrap.js';
-import type { RedisClient } from '../lib/redis-connect.js';
+import { isRedisUnavailable, type RedisClient } from '../lib/redis-connect.js';
 import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
-import type { CommandOutcome, Health, StartOutcome, TaskGateway } from '../protocol/gateway.js';
+import { type CommandOutcome, type Health, ServiceUnavailableError, type StartOutcome, type TaskGateway } from '../protocol/gateway.js';
 import { keys } from '../protocol/keys.js';
 import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
 import { toDescribe, type DescribeView, TaskViewSource } from '../protocol/task.js';
@@ -24,6 +24,18 @@ export type TaskRoutes = {
   send(taskId: string, message: TaskMessage): Promise<TaskReply | null>;
 };
 
+const STORE_AWAY = 'the task store cannot be reached right now; try again in a moment';
+
+/** A store that cannot be reached is a 503 to the caller, never an InternalError. */
+async function orUnavailable<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isRedisUnavailable(err)) throw new ServiceUnavailableError(STORE_AWAY);
+    throw err;
+  }
+}
+
 export class RuntimeGateway implements TaskGateway {
   constructor(
     private readonly d: {
@@ -37,11 +49,28 @@ export class RuntimeGateway implements TaskGateway {
       recordIdTtlMs: number;
       /** Seals HLS keys before anything is stored. */
       kek: Buffer;
+      /** Unfinished tasks the deployment takes at most (0: no cap). */
+      maxTasks?: number;
       newTaskId?: () => string;
     },
   ) {}
 
-  async start(request: StartRequest): Promise<StartOutcome> {
+  start(request: StartRequest): Promise<StartOutcome> {
+    return orUnavailable(() => this.startTask(request));
+  }
+
+  command(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
+    return orUnavailable(() => this.commandTask(taskId, command));
+  }
+
+  describe(taskId: string): Promise<DescribeView | null> {
+    return orUnavailable(async () => {
+      const raw = await this.d.store.getView(taskId);
+      return raw === null ? null : toDescribe(TaskViewSource.parse(raw));
+    });
+  }
+
+  private async startTask(request: StartRequest): Promise<StartOutcome> {
     const refused = this.refuse(request);
     if (refused) return { ok: false, code: 'InvalidParam', message: refused };
     const taskId = (this.d.newTaskId ?? (() => crypto.randomUUID()))();
@@ -53,6 +82,12 @@ export class RuntimeGateway implements TaskGateway {
         if (existing) return { ok: true, TaskID: existing, existed: true };
       }
     }
+    // Counted once the request is known to be new (a retried Start still finds its task). Starts
+    // racing on different hosts may pass the cap by as many as race: a cap, not an exact quota.
+    if (this.d.maxTasks && (await this.d.store.liveCount()) >= this.d.maxTasks) {
+      if (request.RecordId) await this.d.redis.del(keys.recordId(request.RecordId)).catch(() => undefined);
+      return { ok: false, code: 'ResourceExhausted', message: `the service holds its most unfinished tasks (${this.d.maxTasks}, MAX_TASKS); try again once some have finished` };
+    }
     try {
       await this.d.routes.create(taskId, this.sealed(request));
     } catch (err) {
@@ -63,7 +98,7 @@ export class RuntimeGateway implements TaskGateway {
     return { ok: true, TaskID: taskId, existed: false };
   }
 
-  async command(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
+  private async commandTask(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
     // Unknown ids are answered from the store, without routing anything.
     if (!(await this.d.store.exists(taskId))) return notFound(taskId);
     let reply: TaskReply | null;
@@ -77,11 +112,6 @@ export class RuntimeGateway implements TaskGateway {
     if (reply.ok) return { ok: true };
     if (reply.code === 'InvalidState') return { ok: false, code: 'InvalidState', message: reply.message };
     throw new Error(`unexpected reply to ${command}: ${reply.code}`);
-  }
-
-  async describe(taskId: string): Promise<DescribeView | null> {
-    const raw = await this.d.store.getView(taskId);
-    return raw === null ? null : toDescribe(TaskViewSource.parse(raw));
   }
 
   async health(): Promise<Health> {

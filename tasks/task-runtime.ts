@@ -21,6 +21,7 @@ import { Router } from '../wrangler-free-runtime/placement/router.js';
 import { RpcClient } from '../wrangler-free-runtime/rpc/client.js';
 import { createRpcApp } from '../wrangler-free-runtime/rpc/server.js';
 import { ShardIndexes } from '../wrangler-free-runtime/shard-indexes.js';
+import type { UrlPolicy } from '../protocol/url-policy.js';
 import { CallbackSender } from './callback-sender.js';
 import { EventPump } from './event-pump.js';
 import { type Capabilities, RuntimeGateway } from './gateway.js';
@@ -43,6 +44,10 @@ export type TaskRuntimeOptions = {
   actor: ActorConfig;
   callbackSecret?: string;
   callbackTimeoutMs: number;
+  /** Unfinished tasks the deployment takes at most (MAX_TASKS; 0 or absent: no cap). */
+  maxTasks?: number;
+  /** Where callbacks may connect (API.md "URL policy"). */
+  urlPolicy?: UrlPolicy;
   capabilities: Capabilities;
   recordIdTtlMs: number;
   kek: Buffer;
@@ -71,7 +76,7 @@ export class TaskRuntime {
     const indexes = new ShardIndexes(redis.main);
     const bus = new RecorderBus(redis.main, o.region);
     const tell = (id: string, m: TaskMessage) => this.router.send(id, m);
-    const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs), tell, log });
+    const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs, o.urlPolicy), tell, log });
     this.host = new ActorHost({ kind, store, leases: new Leases(redis.main, o.hostId, o.leaseTtlMs), perform: (id, e) => effects.perform(id, e), log });
     this.view = new HostView(
       redis.main,
@@ -96,6 +101,7 @@ export class TaskRuntime {
       capabilities: o.capabilities,
       recordIdTtlMs: o.recordIdTtlMs,
       kek: o.kek,
+      maxTasks: o.maxTasks,
     });
   }
 

@@ -147,8 +147,13 @@ export class ActorHost<State, Input, Message, Reply, Effect> {
   private async deactivate(id: string): Promise<void> {
     const act = this.active.get(id);
     if (!act) return;
-    this.active.delete(id);
-    await this.d.leases.release(id, act.token);
+    // Held until the lease is handed back: a host asked meanwhile would find the lease still ours and
+    // route the call here, to an actor that must then still be here to answer it.
+    try {
+      await this.d.leases.release(id, act.token);
+    } finally {
+      this.active.delete(id);
+    }
   }
 
   private async passivateIfIdle(id: string): Promise<void> {

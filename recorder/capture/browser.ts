@@ -2,10 +2,13 @@
 // profile, and a tab whose viewport is exactly Width×Height CSS pixels (the window is resized until
 // it is: the browser's own UI height differs between launches and sizes).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, cp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
-import { guardedCommand, markedEnv, type Marker } from '../../lib/child-process.js';
+import { markedEnv, type Marker } from '../../lib/child-process.js';
+import type { UrlPolicy } from '../../protocol/url-policy.js';
+import { type BrowserIdentity, makeProfileDir, sandboxedCommand } from './browser-sandbox.js';
+import { EgressProxy } from './egress-proxy.js';
 import { EXTENSION_DIR, extensionId } from './extension.js';
 
 /** Headless windows are never narrower than this many pixels; narrower pages get a higher device scale. */
@@ -16,8 +19,13 @@ export type LaunchOptions = {
   extraFlags: string[];
   width: number;
   height: number;
+  /** Where the profile is made (dirs().browsers: the browser's user may pass through, not look). */
   tmpDir: string;
   marker: Marker;
+  /** Who the browser runs as, and whether sandboxed (browser-sandbox.ts). */
+  identity: BrowserIdentity;
+  /** Every connection of the browser goes through its egress proxy, under this policy. */
+  egress: { policy: UrlPolicy; /** host:port let through unchecked (the capture server) */ exempt: () => readonly string[] };
 };
 
 export type RecordingBrowser = {
@@ -30,6 +38,8 @@ export type RecordingBrowser = {
   page: Page;
   sw: WebWorker;
   tabId: number;
+  /** Its way out: tells of each request the URL policy refused. */
+  egress: EgressProxy;
   /** Graceful: asks the browser to quit (then kills it), and removes its profile. */
   close(): Promise<void>;
   /** At once: once the last chunk is in, nothing in the browser is worth a graceful shutdown. */
@@ -44,13 +54,21 @@ export const scaleFor = (width: number) => (width < MIN_WINDOW_WIDTH ? Math.ceil
 const EXT_ID = extensionId();
 
 export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser> {
-  const profile = await mkdtemp(join(o.tmpDir, 'chromium-'));
+  const profile = await makeProfileDir(o.tmpDir, o.identity);
+  // The extension from inside the profile: wherever the code lives, the browser's user can read it.
+  const extensionDir = join(profile, 'extension');
+  await cp(EXTENSION_DIR, extensionDir, { recursive: true });
+  if (o.identity.mode === 'user') {
+    const { uid, gid } = o.identity;
+    for (const f of ['', ...(await readdir(extensionDir))]) await chown(join(extensionDir, f), uid, gid);
+  }
+  await chmod(extensionDir, 0o755);
   const scale = scaleFor(o.width);
   const id = randomUUID();
   const marker = { ...o.marker, WEBRECORD_BROWSER: id };
+  const egress = await EgressProxy.start(o.egress.policy, o.egress.exempt);
   const flags = [
     '--headless=new',
-    '--no-sandbox',
     '--disable-gpu',
     '--disable-quic',
     '--no-first-run',
@@ -78,19 +96,25 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     `--window-size=${Math.max(o.width, MIN_WINDOW_WIDTH)},${o.height + 100}`,
     ...(scale > 1 ? [`--force-device-scale-factor=${scale}`] : []),
     `--user-data-dir=${profile}`,
-    `--load-extension=${EXTENSION_DIR}`,
-    `--disable-extensions-except=${EXTENSION_DIR}`,
+    `--load-extension=${extensionDir}`,
+    `--disable-extensions-except=${extensionDir}`,
     // tabCapture without a user gesture needs the extension allow-listed.
     `--allowlisted-extension-id=${EXT_ID}`,
     // Not --mute-audio: it silences the captured audio too.
     ...o.extraFlags,
+    // Last, so that no extra flag can take the guard away: everything through the egress proxy,
+    // loopback too (Chromium bypasses a proxy for loopback unless told), and no UDP around it.
+    `--proxy-server=http://${egress.address}`,
+    '--proxy-bypass-list=<-loopback>',
+    '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
   ];
-  const [file, args] = guardedCommand(o.chromiumPath, flags);
+  const [file, args] = sandboxedCommand(o.identity, o.chromiumPath, flags);
   let browser: Browser | null = null;
   const close = async () => {
     const proc = browser?.process();
     if (browser?.connected) await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await egress.close();
     await rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   };
   try {
@@ -104,7 +128,8 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
       handleSIGTERM: false,
       handleSIGHUP: false,
       protocolTimeout: 60_000,
-      env: markedEnv(marker),
+      // Its own HOME: what Chromium keeps there stays in the profile.
+      env: markedEnv(marker, { ...process.env, HOME: profile }),
     });
     const swTarget = await browser.waitForTarget(
       (t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${EXT_ID}/`),
@@ -119,9 +144,10 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     const kill = () => {
       const proc = browser?.process();
       if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      void egress.close();
     };
     const fit = (width: number, height: number) => fitViewport(page, width, height);
-    return { id, marker, scale, browser, page, sw, tabId, close, kill, fit };
+    return { id, marker, scale, browser, page, sw, tabId, egress, close, kill, fit };
   } catch (err) {
     await close();
     throw err;

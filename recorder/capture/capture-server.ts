@@ -31,6 +31,11 @@ export class CaptureServer {
     this.wss = wss;
   }
 
+  /** Where captures connect (let through the browser's egress proxy unchecked). */
+  get hostPort(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
   /** A URL that one capture may connect to; `onConnect` receives its socket. */
   expect(onConnect: CaptureConnectionHandler): { url: string; cancel(): void } {
     const key = randomBytes(16).toString('hex');

@@ -91,23 +91,16 @@ export class HlsOutput implements Output {
 
   /**
    * ffmpeg 5.1 writes a short EXTINF for the last segment when the input ends; the others are right.
-   * Measure that one segment (decrypted in memory when encrypted) and correct it.
+   * Measure that one segment (decrypted in memory when encrypted) and correct it. A segment that
+   * cannot be read or measured (missing, damaged, not decryptable) keeps ffmpeg's EXTINF.
    */
   private async measureLastSegment(text: string): Promise<string> {
     const last = segmentsOf(text).at(-1);
     if (!last) return text;
-    let bytes = await readFile(join(this.o.dir, last.uri));
-    if (this.secret) {
-      const iv = /#EXT-X-KEY:[^\n]*IV=0x([0-9a-fA-F]{32})/.exec(text)?.[1];
-      if (!iv) return text;
-      const d = createDecipheriv('aes-128-cbc', this.secret, Buffer.from(iv, 'hex'));
-      bytes = Buffer.concat([d.update(bytes), d.final()]);
-    }
-    const seconds = tsVideoSpan(bytes);
-    if (!seconds) return text;
-    const at = text.lastIndexOf('#EXTINF:');
-    const end = text.indexOf(',', at);
-    return `${text.slice(0, at)}#EXTINF:${seconds.toFixed(6)}${text.slice(end)}`;
+    const bytes = await readSegment(this.o.dir, last.uri);
+    const ts = bytes && (this.secret ? decryptSegment(bytes, this.secret, text) : bytes);
+    const seconds = ts ? tsVideoSpan(ts) : null;
+    return seconds ? withLastDuration(text, seconds) : text;
   }
 
   async discard(): Promise<void> {
@@ -135,13 +128,54 @@ export class HlsOutput implements Output {
   }
 }
 
+/** The playlist's segments; an EXTINF that is no number counts as 0 s. */
 export function segmentsOf(playlist: string): { uri: string; duration: number }[] {
-  const out: { uri: string; duration: number }[] = [];
-  const lines = playlist.split('\n');
+  return segmentLines(playlist.split('\n')).map(({ uri, duration }) => ({ uri, duration }));
+}
+
+/** Each segment with the index of its EXTINF line. */
+function segmentLines(lines: string[]): { uri: string; duration: number; line: number }[] {
+  const out: { uri: string; duration: number; line: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     const m = /^#EXTINF:([\d.]+)/.exec(lines[i]!);
     const uri = lines[i + 1]?.trim();
-    if (m && uri && !uri.startsWith('#')) out.push({ uri, duration: Number(m[1]) });
+    const duration = Number(m?.[1]);
+    if (m && uri && !uri.startsWith('#')) out.push({ uri, duration: Number.isFinite(duration) ? duration : 0, line: i });
   }
   return out;
+}
+
+/** The playlist with the last segment's EXTINF duration replaced (its title, after the comma, kept). */
+function withLastDuration(text: string, seconds: number): string {
+  const lines = text.split('\n');
+  const last = segmentLines(lines).at(-1);
+  if (!last) return text;
+  const extinf = lines[last.line]!;
+  const comma = extinf.indexOf(',');
+  lines[last.line] = `#EXTINF:${seconds.toFixed(6)}${comma < 0 ? ',' : extinf.slice(comma)}`;
+  return lines.join('\n');
+}
+
+// A segment is a few seconds of video: anything far larger is not one ffmpeg wrote.
+const SEGMENT_MAX = 256 << 20;
+
+/** The bytes of a segment in `dir` (a plain file name only), or null when it cannot be read. */
+async function readSegment(dir: string, uri: string): Promise<Buffer | null> {
+  if (uri.includes('/') || uri.includes('\\') || uri === '..') return null;
+  const path = join(dir, uri);
+  const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
+  if (size < 0 || size > SEGMENT_MAX) return null;
+  return readFile(path).catch(() => null);
+}
+
+/** An AES-128 segment decrypted with the playlist's IV, or null when it does not decrypt. */
+function decryptSegment(bytes: Buffer, key: Buffer, text: string): Buffer | null {
+  const iv = /#EXT-X-KEY:[^\n]*IV=0x([0-9a-fA-F]{32})/.exec(text)?.[1];
+  if (!iv) return null;
+  try {
+    const d = createDecipheriv('aes-128-cbc', key, Buffer.from(iv, 'hex'));
+    return Buffer.concat([d.update(bytes), d.final()]);
+  } catch {
+    return null; // cut short or damaged: its padding does not check
+  }
 }

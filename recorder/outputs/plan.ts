@@ -39,10 +39,15 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
   return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, storage: ctx.storage, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
 }
 
+// ffmpeg reports its progress every few seconds; one that reports nothing for two minutes is stuck (a
+// hung mount, a stalled read), however long the recording: a time limit would cut a long one short.
+const REMAKE_PROGRESS_SECONDS = 5;
+const REMAKE_IDLE_MS = 120_000;
+
 /** Writes `output` from intermediate Matroska files (several are joined in order). */
 export async function remake(ffmpegPath: string, output: Output, files: string[], marker: Marker, tmpDir: string): Promise<void> {
   if (!files.length) throw new Error('nothing was recorded');
-  let input = new FfmpegArgs();
+  let input = new FfmpegArgs().progress(REMAKE_PROGRESS_SECONDS);
   let list: string | null = null;
   if (files.length === 1) input = input.input(files[0]!, { format: 'matroska' });
   else {
@@ -51,7 +56,8 @@ export async function remake(ffmpegPath: string, output: Output, files: string[]
     input = input.input(list, { format: 'concat', unsafePaths: true });
   }
   try {
-    await runTool(ffmpegPath, output.addTo(input).toArgs(), marker, output.secret ? { secret: output.secret } : {});
+    const bounds = { stdout: 'progress', idleMs: REMAKE_IDLE_MS } as const;
+    await runTool(ffmpegPath, output.addTo(input).toArgs(), marker, output.secret ? { ...bounds, secret: output.secret } : bounds);
   } finally {
     if (list) await unlink(list).catch(() => undefined);
   }

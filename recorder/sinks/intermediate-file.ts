@@ -1,5 +1,6 @@
 // The task's intermediate Matroska file: every chunk appended in order, flushed to disk at least
-// once a second, so a recorder that dies loses at most the last second.
+// once a second, so a recorder that dies loses at most the last second. A write that fails (a full
+// disk) never throws at the capture: it is told once through onFailure, and later chunks are dropped.
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ChunkSink } from './chunk-sink.js';
@@ -11,6 +12,9 @@ export class IntermediateFile implements ChunkSink {
   private lastSync = 0;
   bytes = 0;
   chunks = 0;
+  /** The first failed write or sync, if any. */
+  failure: Error | null = null;
+  onFailure: (err: Error) => void = () => undefined;
 
   private constructor(
     readonly path: string,
@@ -24,12 +28,18 @@ export class IntermediateFile implements ChunkSink {
 
   write(chunk: Buffer): Promise<void> {
     this.tail = this.tail.then(async () => {
-      await this.fh.write(chunk);
-      this.bytes += chunk.length;
-      this.chunks += 1;
-      if (Date.now() - this.lastSync >= SYNC_EVERY_MS) {
-        await this.fh.datasync();
-        this.lastSync = Date.now();
+      if (this.failure) return;
+      try {
+        await this.fh.write(chunk);
+        this.bytes += chunk.length;
+        this.chunks += 1;
+        if (Date.now() - this.lastSync >= SYNC_EVERY_MS) {
+          await this.fh.datasync();
+          this.lastSync = Date.now();
+        }
+      } catch (err) {
+        this.failure = err as Error;
+        this.onFailure(this.failure);
       }
     });
     return this.tail;

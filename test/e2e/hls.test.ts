@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { download, downloadHls } from '../helpers/download.js';
+import { playsInChromium } from '../helpers/chromium-play.js';
 import { analyse, decodeErrors, HLS_INPUT, hlsToMp4 } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { type Answer, type RunningService, startService } from '../helpers/service.js';
@@ -107,34 +108,50 @@ describe('MP4 and HLS of a recording with a 3 s pause', () => {
 });
 
 describe('HLS with AES-128', () => {
-  const key = Buffer.from('8f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex');
-  const keyHex = key.toString('hex');
+  // As the original product made it: the key is the first 16 bytes of EncryptKey, as text.
+  const TEXT_KEY = '0123456789abcdefTAIL-IGNORED-PART';
+  const textKeyBytes = Buffer.from('0123456789abcdef');
+  const hexKey = Buffer.from('8f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex');
   let keyServer: Server;
-  let authUrl: string;
+  let keysAt: string;
 
   before(async () => {
-    keyServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(key));
+    keyServer = createServer((req, res) => {
+      const key = req.url === '/keys/text.key' ? textKeyBytes : req.url === '/keys/hex.key' ? hexKey : null;
+      // Players on another origin (Chromium's own HLS) fetch the key too.
+      if (!key) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'access-control-allow-origin': '*' }).end(key);
+    });
     await new Promise<void>((r) => keyServer.listen(0, '127.0.0.1', r));
-    authUrl = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/keys/enc.key`;
+    keysAt = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/keys`;
   });
   after(() => new Promise<void>((r) => keyServer.close(() => r())));
 
-  it('every segment is encrypted, the playlist points at AuthUrl, and the key is written nowhere', async () => {
-    const task = await pausedRecording({ Muxer: 'hls', EncryptKey: keyHex.toUpperCase(), AuthUrl: authUrl });
-    const hls = await downloadHls(task.Result.Videos[0].FileURL, join(svc.dataDir, `aes-${task.TaskID}`));
+  async function assertEncrypted(task: Answer, authUrl: string, dir: string) {
+    const hls = await downloadHls(task.Result.Videos[0].FileURL, join(svc.dataDir, dir));
     assert.match(hls.playlist, new RegExp(`#EXT-X-KEY:METHOD=AES-128,URI="${authUrl.replace(/[.]/g, '\\.')}"`));
-    for (const s of hls.segments) {
-      const plain = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(svc.dataDir, `aes-${task.TaskID}`, s)]);
-      assert.ok(plain.status !== 0 || plain.stdout.toString().trim() === '', `${s} is not readable as plain MPEG-TS`);
+    for (const seg of hls.segments) {
+      // Read as MPEG-TS (left to guess, ffprobe may take random bytes for some audio format).
+      const plain = spawnSync('ffprobe', ['-v', 'error', '-f', 'mpegts', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(svc.dataDir, dir, seg)]);
+      assert.ok(plain.status !== 0 || !/video/.test(plain.stdout.toString()), `${seg} is not readable as plain MPEG-TS (${plain.stdout.toString().trim()})`);
     }
-    // With the key from AuthUrl, it decodes fully.
+    return hls;
+  }
+
+  it('EncryptKey as text (the default, as the original): decrypts with its first 16 bytes served at AuthUrl, in ffmpeg and in Chromium; the key is written nowhere', async () => {
+    const authUrl = `${keysAt}/text.key`;
+    const task = await pausedRecording({ Muxer: 'hls', EncryptKey: TEXT_KEY, AuthUrl: authUrl });
+    const hls = await assertEncrypted(task, authUrl, `aes-${task.TaskID}`);
+    // With the 16 bytes from AuthUrl, it decodes fully.
     const mp4 = join(svc.dataDir, `${task.TaskID}-decrypted.mp4`);
     await hlsToMp4(hls.path, mp4);
     assert.equal(await decodeErrors(hls.path, HLS_INPUT), '');
     await assertRecording(mp4, task.TaskID);
+    // Chromium's own HLS playback fetches the key from AuthUrl and plays.
+    await playsInChromium(task.Result.Videos[0].FileURL, task.Result.Videos[0].FileDuration, { tolerance: 0.5 });
 
-    // Nowhere under DATA_DIR (task state, Redis files, logs, outputs) is the key, in hex or raw.
-    const needles = [Buffer.from(keyHex), Buffer.from(keyHex.toUpperCase()), key];
+    // Nowhere under DATA_DIR (task state, Redis files, logs, outputs) is the key: as given, as bytes, in hex.
+    const needles = [Buffer.from(TEXT_KEY), textKeyBytes, Buffer.from(textKeyBytes.toString('hex'))];
     const holders = filesUnder(svc.dataDir).filter((f) => {
       let bytes: Buffer;
       try {
@@ -146,6 +163,42 @@ describe('HLS with AES-128', () => {
     });
     assert.deepEqual(holders, [], 'the key appears in no file');
     assert.ok(filesUnder(svc.dataDir).some((f) => f.endsWith('.log')), 'the service log was searched too');
+  });
+
+  it('EncryptKeyFormat "hex": decrypts with the decoded 128-bit key', async () => {
+    const authUrl = `${keysAt}/hex.key`;
+    const started = await svc.api('Start', {
+      RecordURL: pages.url('counter.html'),
+      Output: { Video: { Muxer: 'hls', EncryptKey: hexKey.toString('hex').toUpperCase(), EncryptKeyFormat: 'hex', AuthUrl: authUrl } },
+    });
+    assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
+    await svc.waitForStatus(started.TaskID, 'recording', 30_000);
+    await sleep(5000);
+    assert.equal((await svc.api('Stop', { TaskID: started.TaskID })).ErrorCode, undefined);
+    const task = await svc.waitForStatus(started.TaskID, 'finished', 60_000);
+    assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
+    const hls = await assertEncrypted(task, authUrl, `hex-${task.TaskID}`);
+    const mp4 = join(svc.dataDir, `${task.TaskID}-decrypted.mp4`);
+    await hlsToMp4(hls.path, mp4);
+    assert.equal(await decodeErrors(hls.path, HLS_INPUT), '');
+    const a = analyse(mp4);
+    assert.equal(a.info.video?.codec, 'h264');
+    assert.ok(Math.abs(a.info.duration - task.Result.Videos[0].FileDuration) <= 0.2, `duration ${a.info.duration}`);
+    assert.ok(a.info.duration >= 4, `duration ${a.info.duration}`);
+    assert.ok(a.distinctPerSecond >= 28, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+  });
+
+  it('an EncryptKey under 16 bytes, or not 32 hex characters with "hex", is InvalidParam and creates nothing', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ EncryptKey: '0123456789abcde' }, /^Data\.Output\.Video\.EncryptKey must be at least 16 bytes/],
+      [{ EncryptKey: TEXT_KEY, EncryptKeyFormat: 'hex' }, /^Data\.Output\.Video\.EncryptKey must be 32 hexadecimal characters/],
+    ];
+    for (const [video, message] of cases) {
+      const a = await svc.api('Start', { RecordURL: pages.url('counter.html'), Output: { Video: { Muxer: 'hls', AuthUrl: `${keysAt}/text.key`, ...video } } });
+      assert.equal(a.ErrorCode, 'InvalidParam');
+      assert.match(a.ErrorMessage, message);
+      assert.equal(a.TaskID, undefined);
+    }
   });
 });
 

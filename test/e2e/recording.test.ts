@@ -1,18 +1,16 @@
 // Recording end to end through HTTP on the embedded default (private redis-server, real Chromium,
 // real ffmpeg), on a page that paints a frame counter and beeps. Every check is on the file itself.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import puppeteer from 'puppeteer-core';
 import { freePort } from '../../lib/net.js';
+import { playsInChromium } from '../helpers/chromium-play.js';
 import { analyse, avOffsetMs } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { type Answer, processesOf, processesOfTask, type RunningService, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-
-// The <video> check runs in the browser.
-declare const document: { createElement(tag: 'video'): any; body: { append(e: unknown): void } }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let svc: RunningService;
 let pages: PageServer;
@@ -125,6 +123,46 @@ describe('recording a page end to end', () => {
     const { task, file } = await finishedVideo(id);
     const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 6, tolerance: 0.7 });
     assert.ok(a.maxGap <= 0.3, `largest frame gap ${a.maxGap.toFixed(3)} s`);
+    const restarts = a.counters.slice(1).filter((v, i) => v < a.counters[i]! - 50).length;
+    assert.equal(restarts, 1, 'the counter starts over once: the page was reloaded');
+  });
+
+  it("the page's own controls: startRecord, pauseRecord 3 s, resumeRecord, refreshPage → one file without the paused stretch, no gap over 300 ms, paused in Describe between", async () => {
+    const mark = crypto.randomUUID();
+    const id = await start({ RecordURL: pages.url('counter.html', { controls: 1, id: mark }), ManualStart: true });
+    const note = (prefix: string) => pages.notes.get(mark)?.find((n) => n.text.startsWith(`${prefix}:`));
+    const statuses: string[] = [];
+    await waitFor(
+      async () => {
+        const s = (await svc.api('Describe', { TaskID: id })).Status as string;
+        if (statuses.at(-1) !== s) statuses.push(s);
+        return note('reloaded') !== undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 150, what: () => `the page to reload (notes ${JSON.stringify(pages.notes.get(mark))})` },
+    );
+    await sleep(2500);
+    const stopAt = Date.now();
+    await ok('Stop', id);
+    const { task, file } = await finishedVideo(id);
+
+    const said = Object.fromEntries((pages.notes.get(mark) ?? []).map((n) => [n.text.split(':')[0], n.text.slice(n.text.indexOf(':') + 1)]));
+    assert.deepEqual(said, {
+      start: 'ok',
+      pause: 'ok',
+      'pause-again': 'InvalidState: Pause needs a task that is recording; this task is paused',
+      resume: 'ok',
+      'resume-again': 'InvalidState: Resume needs a task that is paused; this task is recording',
+      refresh: 'ok',
+      reloaded: 'true',
+    });
+    assert.deepEqual(statuses.filter((s) => s !== 'normal'), ['recording', 'paused', 'recording'], `Describe followed the page (${statuses.join(' → ')})`);
+
+    // What was asked to be recorded, as the page's notes timed it.
+    const want = (note('pause')!.at - note('start')!.at + stopAt - note('resume')!.at) / 1000;
+    const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: want, tolerance: 0.8 });
+    assert.ok(a.maxGap <= 0.3, `largest frame gap ${a.maxGap.toFixed(3)} s`);
+    const jumps = a.counters.slice(1).map((v, i) => v - a.counters[i]!);
+    assert.ok(Math.max(...jumps) > 100, `the paused stretch is cut out (largest counter jump ${Math.max(...jumps)})`);
     const restarts = a.counters.slice(1).filter((v, i) => v < a.counters[i]! - 50).length;
     assert.equal(restarts, 1, 'the counter starts over once: the page was reloaded');
   });
@@ -255,6 +293,37 @@ describe('recording a page end to end', () => {
     assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 3.5, tolerance: 1 });
   });
 
+  it("the page's Chromium runs as webrecord-browser with its sandbox on (seccomp in the renderers), and that user can read nothing of DATA_DIR", async () => {
+    const id = await start({ RecordURL: pages.url('counter.html') });
+    await svc.waitForStatus(id, 'recording', 30_000);
+    const uid = Number(spawnSync('id', ['-u', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
+    assert.ok(uid > 0, 'the set-up made the user');
+    const all = chromiumOf(id, () => true);
+    assert.ok(all.length >= 4, `the task's Chromium processes (${all.length})`);
+    const status = (pid: number, field: string) => /^(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!.split(':')[1]!.trim())![1]!;
+    for (const pid of all) {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      assert.equal(Number(status(pid, 'Uid')), uid, `${pid} runs as webrecord-browser: ${cmd.slice(0, 80)}`);
+      assert.ok(!cmd.includes('--no-sandbox'), `${pid} without --no-sandbox`);
+    }
+    const renderers = chromiumOf(id, (args) => args.includes('--type=renderer'));
+    assert.ok(renderers.length >= 1);
+    for (const pid of renderers) assert.equal(status(pid, 'Seccomp'), '2', `renderer ${pid} under seccomp`);
+
+    // As that user: nothing under DATA_DIR opens (this task's intermediate file, the listing, the keys).
+    const asBrowser = (args: string[]) => spawnSync(args[0]!, args.slice(1), { uid, gid, encoding: 'utf8' });
+    const intermediate = join(svc.dataDir, 'cfs', id, '1.mkv');
+    assert.ok(existsSync(intermediate), 'the intermediate file is there to try');
+    for (const args of [['cat', intermediate], ['ls', svc.dataDir], ['ls', join(svc.dataDir, 'cfs')], ['ls', join(svc.dataDir, 'files')], ['ls', join(svc.dataDir, 'browsers')]]) {
+      const r = asBrowser(args);
+      assert.notEqual(r.status, 0, `${args.join(' ')} as webrecord-browser must fail`);
+      assert.match(r.stderr, /Permission denied/, args.join(' '));
+    }
+    await ok('Stop', id);
+    await finishedVideo(id);
+  });
+
   it('no Chromium, ffmpeg or redis-server outlives the service', async () => {
     const id = await start({ RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
@@ -278,37 +347,4 @@ function chromiumOf(taskId: string, test: (args: string) => boolean): number[] {
       return false;
     }
   });
-}
-
-/** Loads the file in Chromium's <video>: duration as reported, it plays, and it seeks. */
-async function playsInChromium(url: string, duration: number): Promise<void> {
-  const browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-  });
-  try {
-    const page = await browser.newPage();
-    const r = await page.evaluate(async (src: string) => {
-      const v = document.createElement('video');
-      v.muted = true;
-      v.src = src;
-      document.body.append(v);
-      await new Promise((ok, fail) => {
-        v.onloadedmetadata = ok;
-        v.onerror = () => fail(new Error(`video error ${v.error?.code}: ${v.error?.message}`));
-      });
-      await v.play();
-      await new Promise((r) => setTimeout(r, 1200));
-      const played = v.currentTime;
-      v.currentTime = v.duration - 1;
-      await new Promise((r) => (v.onseeked = r));
-      return { duration: v.duration, played, seekedTo: v.currentTime, w: v.videoWidth, h: v.videoHeight };
-    }, url);
-    assert.ok(Math.abs(r.duration - duration) < 0.1, `<video> duration ${r.duration}, file ${duration}`);
-    assert.ok(r.played > 0.5, `it plays (${r.played} s after 1.2 s)`);
-    assert.ok(Math.abs(r.seekedTo - (r.duration - 1)) < 0.2, 'it seeks');
-    assert.deepEqual([r.w, r.h], [1280, 720]);
-  } finally {
-    await browser.close();
-  }
 }

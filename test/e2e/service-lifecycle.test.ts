@@ -2,15 +2,17 @@
 // slot instead of being refused, tasks survive a restart, a shutdown without Redis still finishes the
 // recording's file, and nothing outlives a killed service.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeErrors, mediaInfo } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
+import { startPlainRedis } from '../helpers/redis.js';
 import { processesOf, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { freePort } from '../../lib/net.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let pages: PageServer;
@@ -33,6 +35,48 @@ describe('start-up', () => {
     assert.equal(r.status, 1);
     assert.equal(r.stderr, 'webrecord: setting RECORDER_SLOTS must be an integer in [1, 64] (got "zero")\n');
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('the browser sandbox at start-up', () => {
+  const run = (env: Record<string, string>, waitForReady = false) =>
+    new Promise<{ code: number | null; stderr: string; log: string }>(async (resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATA_DIR: scratchDir('sandbox'), PORT: String(await freePort()), BROWSER_POOL: '0', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let log = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.stdout!.on('data', (d) => {
+        log += d;
+        if (waitForReady && log.includes('"recorder ready"')) child.kill('SIGTERM');
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr, log });
+      });
+    });
+
+  it('a BROWSER_USER that does not exist stops start-up with one line naming it', async () => {
+    const r = await run({ BROWSER_USER: 'no-such-user' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^webrecord: setting BROWSER_USER names a user that does not exist \("no-such-user"\)/);
+  });
+
+  it('where the sandbox cannot start, the recorder refuses; CHROMIUM_NO_SANDBOX=1 records without it and says so', async () => {
+    // A Chromium that fails as a real one does without user namespaces, unless told --no-sandbox.
+    const fake = join(scratchDir('fake-chromium'), 'chromium');
+    writeFileSync(fake, '#!/bin/sh\ncase "$*" in *--no-sandbox*) echo "<html></html>"; exit 0;; esac\necho "[FATAL:zygote_host_impl_linux.cc] No usable sandbox!" >&2\nexit 1\n', { mode: 0o755 });
+    chmodSync(join(fake, '..'), 0o755);
+    const refused = await run({ CHROMIUM_PATH: fake });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^webrecord: Chromium's sandbox cannot start here as webrecord-browser \(.*No usable sandbox!.*\); set CHROMIUM_NO_SANDBOX=1/);
+    const unsafe = await run({ CHROMIUM_PATH: fake, CHROMIUM_NO_SANDBOX: '1' }, true);
+    assert.match(unsafe.log, /CHROMIUM_NO_SANDBOX=1: recorded pages run WITHOUT Chromium's sandbox/);
+    assert.match(unsafe.log, /"recorder ready"/);
   });
 });
 
@@ -70,6 +114,9 @@ describe('the embedded default across restarts', () => {
     try {
       id = (await svc.api('Start', { RecordURL: pages.url('counter.html'), MaxDurationLimit: 3 })).TaskID as string;
       before = await svc.waitForStatus(id, 'finished', 60_000);
+      const { Result } = before as { Result: { ErrorCode?: string; Videos: unknown[] } };
+      assert.equal(Result.ErrorCode, undefined, JSON.stringify(Result));
+      assert.equal(Result.Videos.length, 1);
       // Redis persists every second: give it that second, as a service that runs on would have.
       await sleep(1200);
     } finally {
@@ -93,13 +140,13 @@ describe('the embedded default across restarts', () => {
   });
 
   it('SIGTERM with its Redis already gone: ends in seconds, the file finished and its intermediate kept', async () => {
-    const svc = await startService(); // the default 30 s grace: waiting on Redis step by step took 80 s
+    // A Redis that stays away (the embedded one would be back at once, being supervised).
+    const redis = await startPlainRedis();
+    const svc = await startService({ REDIS_URL: redis.url }); // the default 30 s grace: waiting on Redis step by step took 80 s
     const id = (await svc.api('Start', { RecordURL: pages.url('counter.html') })).TaskID as string;
     await svc.waitForStatus(id, 'recording', 30_000);
     await sleep(3000);
-    const redis = processesOf(svc.runMarker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'));
-    assert.equal(redis.length, 1, 'its redis-server');
-    process.kill(redis[0]!, 'SIGKILL');
+    await redis.kill();
     const t0 = Date.now();
     const ended = await Promise.race([svc.stop('SIGTERM').then(() => true), sleep(40_000).then(() => false)]);
     if (!ended) await svc.stop('SIGKILL');

@@ -1,7 +1,11 @@
-// Runs the service as `npm start` does (its own process), for tests that go through HTTP.
+// Runs the service as `npm start` does (its own process), for tests that go through HTTP. Calls go
+// through the project's own client, signed with the first of API_KEYS when the service has keys.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { WebRecordClient } from '../../client/index.js';
+import { parseApiKeys } from '../../protocol/api-keys.js';
 import { findMarked } from '../../lib/child-process.js';
 import { freePort } from '../../lib/net.js';
 import { scratchDir } from './scratch.js';
@@ -9,10 +13,19 @@ import { waitFor } from './wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
+/** The tests' pages and hooks are served on 127.0.0.1: the URL policy is opened for it (and only it). */
+export const TEST_ALLOWLIST = '127.0.0.1';
+/** Test machines may have less free disk than a production recorder wants (MIN_FREE_DISK_MB). */
+const TEST_MIN_FREE_DISK_MB = '64';
+
 export type Answer = Record<string, any> & { RequestID: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export type RunningService = {
   url: string;
+  /** The client the helpers use (signed when the service has API keys). */
+  client: WebRecordClient;
+  /** fetch that trusts the service's certificate (with TLS). */
+  fetch: typeof fetch;
   dataDir: string;
   /** Every process the service started carries this in its environment. */
   runMarker: Record<string, string>;
@@ -40,7 +53,7 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, ROLE: 'recorder', LOG_LEVEL: 'info', ...runMarker, ...env },
+    env: { ...process.env, DATA_DIR: dataDir, ROLE: 'recorder', LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -64,7 +77,16 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
   };
 }
 
-export async function startService(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<RunningService> {
+/** A fetch that trusts `ca` besides the usual roots (a test's self-signed certificate). */
+export function fetchTrusting(ca: Buffer): typeof fetch {
+  const dispatcher = new Agent({ connect: { ca } });
+  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+}
+
+export async function startService(
+  env: Record<string, string> = {},
+  opts: { dataDir?: string; /** the certificate of TLS_CERT_FILE, to trust */ ca?: Buffer; path?: string } = {},
+): Promise<RunningService> {
   const dataDir = opts.dataDir ?? scratchDir('test');
   const port = await freePort();
   const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
@@ -72,10 +94,13 @@ export async function startService(env: Record<string, string> = {}, opts: { dat
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', ...runMarker, ...env },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${env.TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const fetch = opts.ca ? fetchTrusting(opts.ca) : globalThis.fetch;
+  const credentials = env.API_KEYS ? parseApiKeys(env.API_KEYS)[0] : undefined;
+  const client = new WebRecordClient({ url, path: opts.path ?? '/', credentials, fetch });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitFor(
     async () => {
@@ -100,9 +125,11 @@ export async function startService(env: Record<string, string> = {}, opts: { dat
     }
     return { status: res.status, json };
   };
-  const api = async (action: string, data?: unknown) => (await post(JSON.stringify({ Action: action, Data: data }))).json;
+  const api = async (action: string, data?: unknown) => (await client.call(action as never, data)).answer as Answer;
   return {
     url,
+    client,
+    fetch,
     dataDir,
     runMarker,
     logFile,

@@ -5,57 +5,22 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createEdgeApp } from '../../edge/app.js';
-import { createLogger } from '../../lib/logger.js';
-import { freePort } from '../../lib/net.js';
-import { connectRedis, type RedisClient } from '../../lib/redis-connect.js';
 import { shardOf } from '../../protocol/shard.js';
 import { RecorderBus } from '../../bus/recorder-bus.js';
-import { TaskRuntime } from '../../tasks/task-runtime.js';
-import { type HttpServer, startHttpServer } from '../../wrangler-free-runtime/node/http-server.js';
 import { ownerOf } from '../../wrangler-free-runtime/placement/rendezvous.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { type RuntimeHost, startRuntimeHost } from '../helpers/runtime-host.js';
 import { waitFor } from '../helpers/wait.js';
 
-const log = createLogger('silent');
 const REGION = 'routing-test';
 const kek = randomBytes(32);
 let redis: TestRedis;
-const conns: RedisClient[] = [];
 
-type Host = { runtime: TaskRuntime; http: HttpServer; url: string; id: string };
+type Host = RuntimeHost;
 
 /** A runtime host with its HTTP server; `leaseTtlMs` also sets how often it looks at the live hosts. */
-async function startHost(name: string, leaseTtlMs: number): Promise<Host> {
-  const c = () => {
-    const conn = connectRedis({ url: redis.url }, { maxRetriesPerRequest: null });
-    conns.push(conn);
-    return conn;
-  };
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const runtime = await TaskRuntime.create({
-    redis: { main: c(), blocking: c(), reads: c() },
-    sharedRedis: true,
-    hostId: `host-${name}-${crypto.randomUUID().slice(0, 6)}`,
-    region: REGION,
-    internalUrl: url,
-    version: 'test',
-    clusterSecret: 'the-routing-test-cluster-secret',
-    leaseTtlMs,
-    finishedTtlMs: 60_000,
-    actor: { callback: { maxTries: 1, firstRetryDelayMs: 10, timeoutMs: 100, watchdogSlackMs: 10 }, queueTimeoutMs: 600_000 },
-    callbackTimeoutMs: 1000,
-    capabilities: { cos: false, vod: false },
-    recordIdTtlMs: 60_000,
-    kek,
-    log,
-  });
-  await runtime.start();
-  const http = await startHttpServer(createEdgeApp({ gateway: runtime.gateway }), { host: '127.0.0.1', port, filesDir: scratchDir('routing-files'), internal: runtime.rpcApp });
-  await runtime.announce();
-  return { runtime, http, url, id: runtime.view.selfId };
+function startHost(name: string, leaseTtlMs: number): Promise<Host> {
+  return startRuntimeHost({ redisUrl: redis.url, name, region: REGION, leaseTtlMs, kek });
 }
 
 async function call(host: Host, action: string, data: unknown): Promise<{ ms: number; status: number; json: Record<string, unknown> }> {
@@ -68,7 +33,6 @@ before(async () => {
   redis = await startTestRedis();
 });
 after(async () => {
-  for (const c of conns) c.disconnect();
   await redis?.stop();
 });
 
@@ -102,11 +66,7 @@ describe('routing between runtime hosts (real Redis, real HTTP, one process)', (
       assert.equal(pause.json.ErrorCode, 'InvalidState', 'answered by the task itself (it waits in the queue)');
       assert.match(String(pause.json.ErrorMessage), /this task is normal$/);
     } finally {
-      for (const h of [a, b]) {
-        await h.runtime.leave();
-        await h.http.close();
-        await h.runtime.stop();
-      }
+      for (const h of [a, b]) await h.stop();
     }
   });
 
@@ -133,11 +93,7 @@ describe('routing between runtime hosts (real Redis, real HTTP, one process)', (
         assert.ok(b.runtime.host.holds(id), 'now run by their owner');
       }
     } finally {
-      for (const h of [a, b]) {
-        await h.runtime.leave();
-        await h.http.close();
-        await h.runtime.stop();
-      }
+      for (const h of [a, b]) await h.stop();
     }
   });
 
@@ -150,7 +106,7 @@ describe('routing between runtime hosts (real Redis, real HTTP, one process)', (
       do id = (await call(a, 'Start', { RecordURL: 'http://page.test/' })).json.TaskID as string;
       while (ownerOf(shardOf(id), [a.id, b.id]) !== a.id);
       // Taken by a (pretend) recorder that keeps beating: the task stays awake on A, holding its lease.
-      const bus = new RecorderBus(conns[0]!, REGION);
+      const bus = new RecorderBus(redis.client(), REGION);
       await bus.recorders.beat('rec-pretend', { recorderId: 'rec-pretend', version: 't', slots: 1, active: 1, accepting: false, recordingCores: 0.5, cores: 2, busyCores: 0, availableMemoryBytes: 1e9, at: Date.now() }, 60_000);
       await bus.emit({ TaskID: id, attempt: 1, recorderId: 'rec-pretend', seq: 1, at: Date.now(), type: 'accepted' });
       await waitFor(async () => a.runtime.host.holds(id) && (await call(b, 'Refresh', { TaskID: id })).json.ErrorCode === undefined, { timeoutMs: 5000, what: 'the task to be held on A' });
@@ -164,10 +120,8 @@ describe('routing between runtime hosts (real Redis, real HTTP, one process)', (
       assert.equal((await call(b, 'Refresh', { TaskID: id })).json.ErrorCode, undefined);
       assert.ok(b.runtime.host.holds(id));
     } finally {
-      await a.runtime.leave().catch(() => undefined);
-      await b.runtime.leave();
-      await b.http.close();
-      await b.runtime.stop();
+      await a.stop();
+      await b.stop();
     }
   });
 });

@@ -12,6 +12,14 @@ describe('admission by measured load', () => {
     assert.deepEqual(admit({ load: load(1.9, 0.1), active: 0, starting: 0, slots: 2, cost }), { take: true });
   });
 
+  it('waits while the disk under DATA_DIR has less than MIN_FREE_DISK_MB free, idle or not', () => {
+    const MB = 1024 * 1024;
+    const full = admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: 300 * MB, minFree: 1024 * MB } });
+    assert.deepEqual(full, { take: false, why: '300 MB free under DATA_DIR, under MIN_FREE_DISK_MB (1024)' });
+    assert.deepEqual(admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: 2048 * MB, minFree: 1024 * MB } }), { take: true });
+    assert.deepEqual(admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: null, minFree: 1024 * MB } }), { take: true }, 'not read yet');
+  });
+
   it('takes a second recording while one more fits in the idle cores', () => {
     assert.deepEqual(admit({ load: load(0.8), active: 1, starting: 0, slots: 3, cost }), { take: true });
   });

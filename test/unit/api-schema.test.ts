@@ -61,6 +61,23 @@ describe('Start data', () => {
     });
     assert.ok(r.ok, !r.ok ? r.message : '');
     assert.equal(r.request.Output.Video.Muxer, 'hls');
+    // As the original made it: the key is the first 16 bytes of the string, as text.
+    assert.equal(r.request.Output.Video.EncryptKey, Buffer.from('21834cca41778803').toString('hex'));
+  });
+
+  it('reads EncryptKey as text by default (its first 16 bytes), or as hex with EncryptKeyFormat "hex"', () => {
+    const video = (v: Record<string, unknown>) => start({ RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', AuthUrl: 'http://k.test/k', ...v } } });
+    const text = video({ EncryptKey: '0123456789abcdefTAIL-IGNORED-PART' });
+    assert.ok(text.ok);
+    assert.equal(text.request.Output.Video.EncryptKey, Buffer.from('0123456789abcdef').toString('hex'));
+    const utf8 = video({ EncryptKey: 'ключ-пример-1' }); // 16+ bytes in UTF-8, fewer characters
+    assert.ok(utf8.ok);
+    assert.equal(utf8.request.Output.Video.EncryptKey, Buffer.from('ключ-пример-1').subarray(0, 16).toString('hex'));
+    const hex = video({ EncryptKey: '8F1E2D3C4B5A69788796A5B4C3D2E1F0', EncryptKeyFormat: 'hex' });
+    assert.ok(hex.ok);
+    assert.equal(hex.request.Output.Video.EncryptKey, '8f1e2d3c4b5a69788796a5b4c3d2e1f0');
+    // Sealed at rest, never stored as given.
+    assert.equal(JSON.stringify(text.request).includes('TAIL-IGNORED'), false);
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -77,7 +94,9 @@ describe('Start data', () => {
     ['StorageType unknown', { RecordURL: 'http://a.test', StorageType: 's3' }, /^Data\.StorageType must be "cfs" or "cos"$/],
     ['CallbackURL not http', { RecordURL: 'http://a.test', CallbackURL: 'ftp://x' }, /^Data\.CallbackURL must be an http or https URL$/],
     ['Muxer unknown', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'avi' } } }, /^Data\.Output\.Video\.Muxer must be "mp4" or "hls"$/],
-    ['EncryptKey not hex', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'zz', AuthUrl: 'http://k.test' } } }, /EncryptKey must be 32 hexadecimal/],
+    ['EncryptKey of 15 bytes', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcde', AuthUrl: 'http://k.test' } } }, /^Data\.Output\.Video\.EncryptKey must be at least 16 bytes/],
+    ['EncryptKey not hex with EncryptKeyFormat hex', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'zz'.repeat(16), EncryptKeyFormat: 'hex', AuthUrl: 'http://k.test' } } }, /EncryptKey must be 32 hexadecimal characters \(a 128-bit key\) when EncryptKeyFormat is "hex"/],
+    ['EncryptKeyFormat unknown', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKeyFormat: 'base64' } } }, /^Data\.Output\.Video\.EncryptKeyFormat must be "text" or "hex"$/],
     ['EncryptKey without AuthUrl', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcdef0123456789abcdef' } } }, /^AuthUrl missing/],
     ['Output not an object', { RecordURL: 'http://a.test', Output: 'cos' }, /^Data\.Output must be an object$/],
     ['TargetName with a slash', { RecordURL: 'http://a.test', Output: { Cos: { TargetName: '../x.mp4' } } }, /TargetName must be a file name/],

@@ -20,11 +20,13 @@ function imports(file: string): string[] {
 }
 
 // main.ts composes the rooms and is the only file that may import them all.
-const rooms = 'edge|actors|tasks|bus|recorder|wrangler-free-runtime|lib';
+const rooms = 'edge|client|actors|tasks|bus|recorder|wrangler-free-runtime|lib';
 const room = (names: string) => `(\\.\\.\\/)+(${names})\\/`;
 const forbidden: Record<string, RegExp> = {
   // Web-standard only: runs on edge runtimes too.
-  edge: new RegExp(`^(node:|fs$|child_process$|ioredis$|puppeteer|pino$|ws$|${room('recorder|actors|tasks|bus|wrangler-free-runtime|lib')})`),
+  edge: new RegExp(`^(node:|fs$|child_process$|ioredis$|puppeteer|pino$|ws$|${room('recorder|client|actors|tasks|bus|wrangler-free-runtime|lib')})`),
+  // The API's own client: web-standard (browsers, workers, Node); only the shared schemas' types.
+  client: new RegExp(`^(node:|fs$|child_process$|ioredis$|puppeteer|hono|@hono\\/|pino$|ws$|${room('edge|recorder|actors|tasks|bus|wrangler-free-runtime|lib')})`),
   // Pure logic: no I/O of any kind.
   actors: new RegExp(`^(node:|ioredis$|puppeteer|child_process$|hono|pino$|ws$|${room('recorder|edge|tasks|bus|wrangler-free-runtime|lib')})`),
   // The task's own I/O beside the actor: on the generic runtime and the bus, never the recorder or the edge.

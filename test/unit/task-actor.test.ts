@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActorConfig, createTask, decide, indexesOf, MAX_ATTEMPTS, MAX_WARNINGS } from '../../actors/task-actor.js';
+import { type ActorConfig, createTask, decide, indexesOf, MAX_ATTEMPTS, MAX_WARNINGS, START_ALLOWANCE_MS } from '../../actors/task-actor.js';
 import { normalizeStart, TASK_COMMANDS, type TaskCommand } from '../../protocol/api.js';
 import type { RecorderEvent } from '../../protocol/recorder.js';
 import { TASK_STATUSES, type TaskRecord, type TaskStatus, toDescribe, type Video } from '../../protocol/task.js';
@@ -122,11 +122,12 @@ describe('TaskActor: every status × every command', () => {
 });
 
 describe('TaskActor: recorder events', () => {
-  it('accepted records the recorder that holds the task and starts the MaxDurationLimit clock', () => {
+  it('accepted records the recorder that holds the task; until the first frame the limit has the page load and browser start on top', () => {
     const d = decide(task('normal', { recorderId: null, deadlineAt: null }), { kind: 'event', event: { ...ev('accepted'), at: T0 + 9000 } }, T0, config);
     assert.equal(d.record.recorderId, 'rec-1');
     assert.equal(d.record.Status, 'normal');
-    assert.equal(nextAlarm(d.record), T0 + 9000 + 60_000);
+    // MaxDurationLimit 60 s + ReadyTimeout (30 s by default) + the start allowance.
+    assert.equal(nextAlarm(d.record), T0 + 9000 + 60_000 + 30_000 + START_ALLOWANCE_MS);
     assert.deepEqual(d.effects, []);
   });
 
@@ -143,6 +144,32 @@ describe('TaskActor: recorder events', () => {
     assert.equal(d.record.StartTime, T0 + 1234);
     assert.equal(d.record.deadlineAt, T0 + 1234 + 60_000);
     assert.equal(nextAlarm(d.record), T0 + 61_234);
+  });
+
+  it('paused and resumed from the recorder (the page\'s own controls) move the task between recording and paused', () => {
+    const paused = decide(task('recording'), { kind: 'event', event: ev('paused') }, T0, config);
+    assert.equal(paused.record.Status, 'paused');
+    assert.deepEqual(paused.effects, [], 'the recorder is already paused: nothing to send');
+    assert.equal(nextAlarm(paused.record), T0 + 61_000, 'MaxDurationLimit keeps running while paused');
+    const resumed = decide(paused.record, { kind: 'event', event: ev('resumed', {}, 4) }, T0, config);
+    assert.equal(resumed.record.Status, 'recording');
+    assert.deepEqual(resumed.effects, []);
+    // After Stop, or before recording, they change nothing but the sequence.
+    for (const status of ['normal', 'canceled', 'transcode'] as const) {
+      for (const type of ['paused', 'resumed'] as const) {
+        assert.equal(decide(task(status), { kind: 'event', event: ev(type) }, T0, config).record.Status, status);
+      }
+    }
+  });
+
+  it('a Pause and a Resume in quick succession settle on what the recorder did last', () => {
+    let t = decide(task('recording'), cmd('Pause'), T0, config).record;
+    t = decide(t, cmd('Resume'), T0 + 10, config).record;
+    assert.equal(t.Status, 'recording');
+    t = decide(t, { kind: 'event', event: ev('paused') }, T0 + 20, config).record;
+    assert.equal(t.Status, 'paused', 'the recorder was paused when it said so');
+    t = decide(t, { kind: 'event', event: ev('resumed', {}, 4) }, T0 + 30, config).record;
+    assert.equal(t.Status, 'recording');
   });
 
   it('a duplicate, a late event and an event of another attempt change nothing', () => {
@@ -459,7 +486,7 @@ describe('TaskActor: the queue timeout', () => {
   it('once a recorder took the job, the queue timeout no longer applies: MaxDurationLimit does', () => {
     const taken = decide(queued(), { kind: 'event', event: { ...ev('accepted', {}, 1), at: T0 + 1000 } }, T0 + 1000, config).record;
     assert.equal(taken.queueDeadlineAt, null);
-    assert.equal(indexesOf(taken).alarmAt, T0 + 1000 + taken.request.MaxDurationLimit * 1000);
+    assert.equal(indexesOf(taken).alarmAt, T0 + 1000 + (taken.request.MaxDurationLimit + taken.request.ReadyTimeout) * 1000 + START_ALLOWANCE_MS);
     assert.equal(indexesOf(taken).watch, 'rec-1');
     assert.equal(decide(taken, { kind: 'alarm' }, T0 + 60_000, config).record, taken);
   });

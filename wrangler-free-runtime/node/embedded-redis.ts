@@ -1,6 +1,8 @@
 // The embedded default's Redis: a private redis-server child on a free port, persisting under
-// DATA_DIR (append-only file, fsync every second) so a restart keeps every task. It dies with us
-// (setpriv --pdeathsig), and one left over by a crash of ours is ended before a new one starts.
+// DATA_DIR (append-only file, fsync every second) so a restart keeps every task. Supervised: one
+// that dies is started again on the same port and data. It dies with us (setpriv --pdeathsig), and
+// one left over by a crash of ours is ended before a new one starts.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -9,6 +11,9 @@ import type { Logger } from '../../lib/logger.js';
 import { freePort } from '../../lib/net.js';
 
 export type EmbeddedRedis = { url: string; stop(): Promise<void> };
+
+/** A redis-server that dies is started again this soon, on the same port and append-only file. */
+const RESTART_DELAY_MS = 100;
 
 export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<EmbeddedRedis> {
   const dir = join(dataDir, 'redis');
@@ -24,6 +29,43 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
     }
   }
   const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = await launch(dir, port, marker);
+  log.info({ url, dir }, 'embedded redis-server ready');
+
+  // Supervised: the service's clients reconnect to the same port, and find the same data (the
+  // append-only file, fsync'd every second) once the server is back.
+  let stopping = false;
+  const supervise = (c: ChildProcess) =>
+    void exited(c).then(async () => {
+      if (stopping) return;
+      log.error({ code: c.exitCode, signal: c.signalCode }, 'the embedded redis-server died; starting it again on the same data');
+      for (let attempt = 1; !stopping; attempt++) {
+        await new Promise((r) => setTimeout(r, Math.min(2000, RESTART_DELAY_MS * attempt)));
+        if (stopping) return;
+        try {
+          child = await launch(dir, port, marker);
+          if (stopping) return void (await terminate(child, 5000));
+          log.warn({ url, attempt }, 'the embedded redis-server is back');
+          supervise(child);
+          return;
+        } catch (err) {
+          log.error({ err: String(err), attempt }, 'starting the embedded redis-server again failed; trying again');
+        }
+      }
+    });
+  supervise(child);
+  return {
+    url,
+    stop: async () => {
+      stopping = true;
+      await terminate(child, 5000);
+    },
+  };
+}
+
+/** Starts redis-server and waits until it answers (after loading its append-only file). */
+async function launch(dir: string, port: number, marker: Record<string, string>): Promise<ChildProcess> {
   const child = spawnGuarded(
     'redis-server',
     [
@@ -43,20 +85,21 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
   const deadline = Date.now() + 15_000;
   try {
     for (;;) {
-      const stillRunning = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 100))]);
+      const stillRunning = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 50))]);
       if (!stillRunning) throw new Error(`redis-server exited at start (see ${join(dir, 'redis.log')})`);
       try {
         await probe.connect();
         // Loading a large append-only file answers LOADING until done.
-        if ((await probe.ping()) === 'PONG') break;
+        if ((await probe.ping()) === 'PONG') return child;
       } catch {
         probe.disconnect();
       }
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer within 15 s (see ${join(dir, 'redis.log')})`);
+      if (Date.now() > deadline) {
+        await terminate(child, 2000);
+        throw new Error(`redis-server did not answer within 15 s (see ${join(dir, 'redis.log')})`);
+      }
     }
   } finally {
     probe.disconnect();
   }
-  log.info({ url, dir }, 'embedded redis-server ready');
-  return { url, stop: () => terminate(child, 5000) };
 }

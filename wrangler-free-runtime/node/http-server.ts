@@ -1,15 +1,21 @@
 // The Node adapter: serves the edge app, the internal RPC between hosts (/internal/...) and the local
-// storage target's files (/files/<TaskID>/...).
+// storage target's files (/files/<TaskID>/...), over HTTP or, given a certificate, HTTPS.
 import { mkdirSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 
 export type HttpServer = { close(): Promise<void> };
 
+/** The caller's address, from the bindings this adapter hands each request (for RATE_LIMIT in open mode). */
+export function clientAddress(c: { env: unknown }): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
 export function startHttpServer(
   edge: Hono<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
-  opts: { host: string; port: number; filesDir: string; internal?: Hono },
+  opts: { host: string; port: number; filesDir: string; internal?: Hono; tls?: { cert: Buffer; key: Buffer } },
 ): Promise<HttpServer> {
   // Made here too: an API-only service has no recorder to make it, and serveStatic warns without it.
   mkdirSync(opts.filesDir, { recursive: true });
@@ -17,7 +23,7 @@ export function startHttpServer(
   root.use('/files/*', async (c, next) => {
     await next();
     // Players want the HLS type; web players on other origins need CORS.
-    if (c.req.path.endsWith('.m3u8')) c.res.headers.set('Content-Type', 'application/vnd.apple.mpegurl');
+    if (c.res.ok && c.req.path.endsWith('.m3u8')) c.res.headers.set('Content-Type', 'application/vnd.apple.mpegurl');
     c.res.headers.set('Access-Control-Allow-Origin', '*');
   });
   root.use(
@@ -33,10 +39,13 @@ export function startHttpServer(
   );
   if (opts.internal) root.route('/', opts.internal);
   root.route('/', edge);
+  // Whatever no route took (a missing file, an unknown path) is answered by the edge, in its envelope.
+  root.notFound((c) => edge.fetch(c.req.raw, c.env));
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: root.fetch, hostname: opts.host, port: opts.port }, () =>
+      const tls = opts.tls ? { createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } } : {};
+      server = serve({ fetch: root.fetch, hostname: opts.host, port: opts.port, ...tls }, () =>
         resolve({
           close: () =>
             new Promise<void>((done) => {

@@ -1,0 +1,22 @@
+// Free space where a path lives, and what a failed write says about the disk.
+import { statfs } from 'node:fs/promises';
+
+/** Bytes an unprivileged writer may still use on the filesystem of `path`. */
+export async function freeBytes(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.bavail * s.bsize;
+}
+
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EIO: 'the disk failed',
+  EROFS: 'the disk is read-only',
+};
+
+/** "the disk is full (ENOSPC) writing <path>" for a disk's fault; null for any other error. */
+export function diskFault(err: unknown, path: string): string | null {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const what = code ? DISK_ERRORS[code] : undefined;
+  return what ? `${what} (${code}) writing ${path}` : null;
+}
