@@ -133,6 +133,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
           kek,
           urlPolicy: settings.urlPolicy,
           minFreeDiskBytes: settings.MIN_FREE_DISK_MB * 1024 * 1024,
+          recordingMemoryBytes: settings.RECORDING_MEMORY_MB * 1024 * 1024,
           browserIdentity: resolveBrowserIdentity({ user: settings.BROWSER_USER, noSandbox: settings.CHROMIUM_NO_SANDBOX === '1' }),
         },
         log.child({ component: 'recorder' }),

@@ -126,6 +126,11 @@ const Env = z.object({
    * with what they hold when less than a quarter of it is left.
    */
   MIN_FREE_DISK_MB: int(1, 10_000_000).default(1024),
+  /**
+   * Memory a recording's browser may use (its cgroup's cap, where the machine offers cgroups): a page
+   * over it loses its renderer and the task ends RecordFailed with what was recorded.
+   */
+  RECORDING_MEMORY_MB: int(64, 1_000_000).default(2048),
   /** The user each recording's Chromium runs as when the service runs as root (made by the set-up). */
   BROWSER_USER: z.string().trim().regex(/^[a-z_][a-z0-9_-]*$/, { error: 'must be a user name' }).default('webrecord-browser'),
   /** 1: record without Chromium's sandbox, as the service's own user (unsafe for untrusted pages). */

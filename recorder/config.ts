@@ -38,6 +38,8 @@ export type RecorderConfig = {
   urlPolicy: UrlPolicy;
   /** A recorder takes no job while less is free under DATA_DIR (MIN_FREE_DISK_MB). */
   minFreeDiskBytes: number;
+  /** The cap on each recording browser's memory (RECORDING_MEMORY_MB), where cgroups can be made. */
+  recordingMemoryBytes: number;
   /** Who each Chromium runs as, sandboxed or not (BROWSER_USER, CHROMIUM_NO_SANDBOX). */
   browserIdentity: BrowserIdentity;
 };

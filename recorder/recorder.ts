@@ -22,6 +22,7 @@ import { CostCalibration } from './cost-calibration.js';
 import { RecordingCpu } from './recording-cpu.js';
 import { BrowserPool, type BrowserSource, ColdBrowsers } from './capture/browser-pool.js';
 import { LocalStorage } from './storage/local.js';
+import { type CgroupsOrWhy, openCgroups } from '../lib/cgroups.js';
 
 // Every process a recorder starts carries where it runs from and who started it, so that a
 // recorder restarting after a crash can end what its predecessor left, and nothing else.
@@ -75,6 +76,8 @@ export class Recorder {
 
   private readonly config: RecorderConfig;
   private readonly home: string;
+  /** Each recording browser's cgroup is made here (or why none can be). */
+  private readonly cgroups: CgroupsOrWhy;
 
   constructor(config: RecorderConfig, log: Logger) {
     this.home = recorderHome(config.dataDir);
@@ -88,6 +91,7 @@ export class Recorder {
     this.channel = new RecorderChannel(new RecorderBus(main, config.region), jobs, commands, config.recorderId, this.log);
     this.storage = new LocalStorage(dirs(config.dataDir).files, config.publicUrl);
     const c = this.config;
+    this.cgroups = openCgroups({ memoryBytes: c.recordingMemoryBytes });
     this.cost = new CostCalibration(c.recordingCost.cores, !c.recordingCost.measured);
     this.browsers =
       c.browserPool > 0
@@ -100,6 +104,7 @@ export class Recorder {
               marker: c.marker,
               identity: c.browserIdentity,
               egress: { policy: c.urlPolicy, exempt: () => [this.captureServer.hostPort] },
+              cgroups: this.cgroups.cgroups,
             },
             this.log,
             () => this.mayLaunchWarm(),
@@ -123,6 +128,13 @@ export class Recorder {
     if (identity.mode === 'none') this.log.warn('CHROMIUM_NO_SANDBOX=1: recorded pages run WITHOUT Chromium\'s sandbox, as this process\'s user: a page that exploits its renderer owns this machine');
     else this.log.info({ user: identity.mode === 'user' ? identity.name : 'self' }, 'browsers run sandboxed');
     this.endLeftovers();
+    if (this.cgroups.cgroups) {
+      const { version, parents } = this.cgroups.cgroups;
+      const stale = this.cgroups.cgroups.sweepStale();
+      this.log.info({ cgroup: version, in: parents, memoryMb: Math.round(this.config.recordingMemoryBytes / 1048576), stale }, 'each recording browser runs in its own cgroup (memory capped by RECORDING_MEMORY_MB, CPU weighted)');
+    } else {
+      this.log.warn({ why: this.cgroups.why }, 'no cgroup can be made here: RECORDING_MEMORY_MB is not enforced, and a page that spins or eats memory is not held to its share');
+    }
     this.load.start();
     await Promise.all(this.conns.map((c) => c.connect()));
     await this.channel.init();
@@ -279,7 +291,7 @@ export class Recorder {
     const session: Work =
       job.mode === 'recover'
         ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
-        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, log: this.log });
+        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, cgroups: this.cgroups.cgroups, log: this.log });
     // Registered first: a command may follow the `accepted` event at once.
     const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu() };
     this.sessions.set(job.TaskID, entry);

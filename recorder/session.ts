@@ -7,6 +7,7 @@ import type { Page } from 'puppeteer-core';
 import { TaskErrorCode } from '../protocol/errors.js';
 import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { Video } from '../protocol/task.js';
+import type { Cgroups } from '../lib/cgroups.js';
 import { type Marker, sweepMarked } from '../lib/child-process.js';
 import { diskFault } from '../lib/disk-space.js';
 import type { Logger } from '../lib/logger.js';
@@ -29,7 +30,7 @@ import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
 import type { StorageTarget } from './storage/target.js';
 
-type StopReason = 'command' | 'crash' | 'shutdown' | 'capture-failed' | 'disk';
+type StopReason = 'command' | 'crash' | 'memory' | 'shutdown' | 'capture-failed' | 'disk';
 
 /** Chromium's names for what the egress proxy met, so a message reads as it did without the proxy. */
 const NET_ERRORS: Record<string, string> = {
@@ -45,6 +46,8 @@ const NET_ERRORS: Record<string, string> = {
 const FPS = 30;
 /** A page that crashes more often than this is given up on. */
 const MAX_CRASH_RELOADS = 3;
+/** How often the browser's cgroup is asked whether the kernel stopped one of its processes. */
+const MEMORY_CHECK_MS = 500;
 
 export class Session {
   private rb: RecordingBrowser | null = null;
@@ -74,6 +77,7 @@ export class Session {
   private readonly blocked = new Map<string, string>();
   private frameRate: FrameRateWatch | null = null;
   private stopGc: (() => void) | null = null;
+  private memoryTimer: NodeJS.Timeout | null = null;
   private readonly marker: Marker;
   private readonly log: Logger;
 
@@ -85,6 +89,7 @@ export class Session {
       captureServer: CaptureServer;
       storage: StorageTarget;
       browsers: BrowserSource;
+      cgroups: Cgroups | null;
       log: Logger;
     },
   ) {
@@ -206,10 +211,12 @@ export class Session {
     this.rb = await this.launch();
     const { browser, page } = this.rb;
     this.rb.egress.onBlocked = (host, reason) => this.onBlocked(host, reason);
-    browser.on('disconnected', () => this.requestStop('crash'));
+    browser.on('disconnected', () => this.requestStop(this.overMemory() ? 'memory' : 'crash'));
     // Nobody is there to answer a dialog: an alert or a beforeunload prompt would freeze the page.
     page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
     page.on('error', (err) => {
+      // Reloaded, the page would only eat its way to the cap again.
+      if (this.overMemory()) return this.requestStop('memory');
       if (++this.crashReloads > MAX_CRASH_RELOADS) {
         this.log.warn({ err: String(err) }, 'the page keeps crashing; stopping');
         return this.requestStop('crash');
@@ -219,6 +226,11 @@ export class Session {
       void page.reload().catch(() => undefined);
     });
     await exposePageControls(page, (control) => this.onPageControl(control));
+    if (this.rb.cgroup) {
+      this.memoryTimer = setInterval(() => {
+        if (this.overMemory()) this.requestStop('memory');
+      }, MEMORY_CHECK_MS);
+    }
 
     if (!this.stopReason) {
       // A Stop while the page is still loading need not wait for the load.
@@ -261,11 +273,21 @@ export class Session {
     await rm(join(dirs(this.d.config.dataDir).cfs, this.job.TaskID), { recursive: true, force: true });
   }
 
+  /**
+   * Whether the kernel killed a process of the browser for going over its memory cap. (A page over
+   * it may lose a helper process rather than its renderer and crash nothing: the watch asks too.)
+   */
+  private overMemory(): boolean {
+    return (this.rb?.cgroup?.oomKills() ?? 0) > 0;
+  }
+
   /** Why the recording ended, when it was not asked to. */
   private failure(): { code: string; why: string } | null {
     switch (this.stopReason) {
       case 'crash':
         return { code: TaskErrorCode.RecordFailed, why: 'the browser or the page crashed' };
+      case 'memory':
+        return { code: TaskErrorCode.RecordFailed, why: `the page used more than ${Math.round(this.rb!.cgroup!.memoryBytes / 1048576)} MB of memory (RECORDING_MEMORY_MB); its browser was stopped` };
       case 'capture-failed':
         return { code: TaskErrorCode.RecordFailed, why: `the capture failed (${this.captureError})` };
       case 'disk':
@@ -293,6 +315,7 @@ export class Session {
           marker: this.marker,
           identity: config.browserIdentity,
           egress: { policy: config.urlPolicy, exempt: () => [this.d.captureServer.hostPort] },
+          cgroups: this.d.cgroups,
         });
         this.log.info({ browser: rb.id, warm, ms: Math.round(performance.now() - t0) }, 'browser ready');
         return rb;
@@ -488,6 +511,7 @@ export class Session {
 
   private async cleanup(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
     this.stopGc?.();
     this.muxer?.abort();
     const browserMarker = this.rb?.marker;

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, chown, cp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import { type Cgroups, joinCommand, type RecordingCgroup } from '../../lib/cgroups.js';
 import { markedEnv, type Marker } from '../../lib/child-process.js';
 import type { UrlPolicy } from '../../protocol/url-policy.js';
 import { type BrowserIdentity, makeProfileDir, sandboxedCommand } from './browser-sandbox.js';
@@ -26,6 +27,8 @@ export type LaunchOptions = {
   identity: BrowserIdentity;
   /** Every connection of the browser goes through its egress proxy, under this policy. */
   egress: { policy: UrlPolicy; /** host:port let through unchecked (the capture server) */ exempt: () => readonly string[] };
+  /** Where the browser's cgroup is made (its memory capped, its CPU weighted); null where none can be. */
+  cgroups: Cgroups | null;
 };
 
 export type RecordingBrowser = {
@@ -40,6 +43,8 @@ export type RecordingBrowser = {
   tabId: number;
   /** Its way out: tells of each request the URL policy refused. */
   egress: EgressProxy;
+  /** The cgroup its processes run in, or null. */
+  cgroup: RecordingCgroup | null;
   /** Graceful: asks the browser to quit (then kills it), and removes its profile. */
   close(): Promise<void>;
   /** At once: once the last chunk is in, nothing in the browser is worth a graceful shutdown. */
@@ -108,13 +113,23 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     '--proxy-bypass-list=<-loopback>',
     '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
   ];
-  const [file, args] = sandboxedCommand(o.identity, o.chromiumPath, flags);
+  // Made here, not per task: a pooled browser is one recording's browser all its life.
+  let cgroup: RecordingCgroup | null = null;
+  try {
+    cgroup = o.cgroups?.create(id) ?? null;
+  } catch (err) {
+    await egress.close();
+    throw new Error(`cannot make the browser's cgroup in ${o.cgroups?.parents.join(' and ')} (${(err as Error).message})`);
+  }
+  const [file, args] = joinCommand(cgroup, ...sandboxedCommand(o.identity, o.chromiumPath, flags));
   let browser: Browser | null = null;
   const close = async () => {
     const proc = browser?.process();
     if (browser?.connected) await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await egress.close();
+    // Once its last process is gone (a renderer may outlive the browser by a moment).
+    await cgroup?.remove();
     await rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   };
   try {
@@ -147,7 +162,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
       void egress.close();
     };
     const fit = (width: number, height: number) => fitViewport(page, width, height);
-    return { id, marker, scale, browser, page, sw, tabId, egress, close, kill, fit };
+    return { id, marker, scale, browser, page, sw, tabId, egress, cgroup, close, kill, fit };
   } catch (err) {
     await close();
     throw err;

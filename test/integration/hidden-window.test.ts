@@ -34,6 +34,7 @@ describe('the minimized window of a recording', () => {
       marker: { WEBRECORD_TEST: 'hidden-window' },
       identity: resolveBrowserIdentity({ user: 'webrecord-browser', noSandbox: false }),
       egress: { policy: parseAllowlist('127.0.0.1'), exempt: () => [server.hostPort] },
+      cgroups: null,
     });
     try {
       await rb.page.goto(pages.url('counter.html'));
