@@ -1,8 +1,13 @@
-// A cgroup per recording browser: its memory capped (a page that eats memory loses its renderer, not
-// the machine nor the other recordings) and its CPU weighted as one (a page that spins in twenty
-// workers gets one recording's share, not twenty processes' worth). Cgroup v1 (the `memory` and `cpu`
-// hierarchies) or v2 (one tree), under this process's own cgroup so that the service's own limits
-// hold over its recordings. Processes join at spawn, through joinCommand, before they can fork.
+// A memory cgroup per recording browser: a page that eats memory loses its renderer at its cap, not the
+// machine nor the other recordings. Cgroup v1 (the `memory` hierarchy) or v2 (one tree), under this
+// process's own cgroup so that the service's own limits hold over its recordings. Processes join at
+// spawn, through joinCommand, before they can fork.
+//
+// Not the CPU controller: grouping each browser under one CPU weight cost the recording beside a
+// spinning page frames (Linux 6.18, 2 cores, a page spinning in 16 workers beside: 27.3 distinct fps
+// grouped, 29.4 not; 4 workers: 24.8/27.2/26.1 grouped, 28.4/28.1/29.0 not). The scheduler's own
+// fairness between threads serves a recording's short, frequent wake-ups better than a group weight
+// spread over the cores; the figures are in the README.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +16,7 @@ export type CgroupLimits = { memoryBytes: number };
 
 export type RecordingCgroup = {
   name: string;
-  /** The cgroup.procs files a process joins by (one per v1 hierarchy, one in v2). */
+  /** The cgroup.procs files a process joins by. */
   procsFiles: string[];
   /** Processes the kernel killed in it for going over the memory cap. */
   oomKills(): number;
@@ -22,7 +27,7 @@ export type RecordingCgroup = {
 
 export type Cgroups = {
   version: 1 | 2;
-  /** Where the recordings' groups are made (one path per hierarchy). */
+  /** Where the recordings' groups are made. */
   parents: string[];
   create(name: string): RecordingCgroup;
   /** Removes groups left by an earlier run (empty, older than a minute). */
@@ -31,9 +36,6 @@ export type Cgroups = {
 
 /** The group every recording's group is made in, under this process's own. */
 const PARENT = 'webrecord';
-/** v1 cpu.shares and v2 cpu.weight defaults: every recording weighs the same. */
-const V1_SHARES = '1024';
-const V2_WEIGHT = '100';
 
 export type CgroupsOrWhy = { cgroups: Cgroups } | { cgroups: null; why: string };
 
@@ -46,19 +48,15 @@ export function openCgroups(limits: CgroupLimits, o: { root?: string; self?: str
   } catch (err) {
     return { cgroups: null, why: `cannot read this process's cgroups (${(err as Error).message})` };
   }
-  const v1 = ['memory', 'cpu'].map((c) => join(root, c));
+  const v1 = join(root, 'memory');
   try {
-    if (v1.every((dir) => existsSync(join(dir, 'cgroup.procs')))) {
-      const parents = v1.map((dir, i) => parentIn(dir, own.get(['memory', 'cpu'][i]!) ?? '/'));
-      return { cgroups: probe(v1Cgroups(parents, limits)) };
-    }
+    if (existsSync(join(v1, 'cgroup.procs'))) return { cgroups: probe(v1Cgroups(parentIn(v1, own.get('memory') ?? '/'), limits)) };
     const controllers = readIfThere(join(root, 'cgroup.controllers'));
     if (controllers !== null) {
-      const missing = ['memory', 'cpu'].filter((c) => !controllers.split(/\s+/).includes(c));
-      if (missing.length) return { cgroups: null, why: `cgroup v2 here offers no ${missing.join(' or ')} controller` };
+      if (!controllers.split(/\s+/).includes('memory')) return { cgroups: null, why: 'cgroup v2 here offers no memory controller' };
       return { cgroups: probe(v2Cgroups(v2Parent(root, own.get('') ?? '/'), limits)) };
     }
-    return { cgroups: null, why: `no cgroup hierarchy with memory and cpu is mounted at ${root}` };
+    return { cgroups: null, why: `no cgroup hierarchy with a memory controller is mounted at ${root}` };
   } catch (err) {
     return { cgroups: null, why: (err as Error).message };
   }
@@ -94,26 +92,22 @@ function parentIn(hierarchy: string, ownPath: string): string {
   return parent;
 }
 
-function v1Cgroups(parents: string[], limits: CgroupLimits): Cgroups {
-  const [memParent, cpuParent] = parents as [string, string];
+function v1Cgroups(parent: string, limits: CgroupLimits): Cgroups {
   return {
     version: 1,
-    parents,
+    parents: [parent],
     create(name) {
-      const mem = join(memParent, name);
-      const cpu = join(cpuParent, name);
+      const mem = join(parent, name);
       mkdirSync(mem);
-      mkdirSync(cpu);
       writeFileSync(join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // Swap would only make a runaway page slow instead of stopped.
       writeIfThere(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
-      writeFileSync(join(cpu, 'cpu.shares'), V1_SHARES);
-      return group(name, [mem, cpu], limits.memoryBytes, () => {
+      return group(name, [mem], limits.memoryBytes, () => {
         const kills = /^oom_kill (\d+)$/m.exec(readIfThere(join(mem, 'memory.oom_control')) ?? '');
         return kills ? Number(kills[1]) : 0;
       });
     },
-    sweepStale: () => sweep(parents),
+    sweepStale: () => sweep([parent]),
   };
 }
 
@@ -126,10 +120,9 @@ function v1Cgroups(parents: string[], limits: CgroupLimits): Cgroups {
 function v2Parent(root: string, ownPath: string): string {
   const own = join(root, ownPath);
   const subtree = join(own, 'cgroup.subtree_control');
-  const enabled = (readIfThere(subtree) ?? '').split(/\s+/);
-  if (!enabled.includes('memory') || !enabled.includes('cpu')) {
+  if (!(readIfThere(subtree) ?? '').split(/\s+/).includes('memory')) {
     try {
-      writeFileSync(subtree, '+memory +cpu');
+      writeFileSync(subtree, '+memory');
     } catch {
       const leaf = join(own, `${PARENT}-service`);
       mkdirSync(leaf, { recursive: true });
@@ -140,12 +133,12 @@ function v2Parent(root: string, ownPath: string): string {
           // gone, or a kernel thread
         }
       }
-      writeFileSync(subtree, '+memory +cpu');
+      writeFileSync(subtree, '+memory');
     }
   }
   const parent = join(own, PARENT);
   mkdirSync(parent, { recursive: true });
-  writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +cpu');
+  writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory');
   return parent;
 }
 
@@ -158,7 +151,6 @@ function v2Cgroups(parent: string, limits: CgroupLimits): Cgroups {
       mkdirSync(dir);
       writeFileSync(join(dir, 'memory.max'), String(limits.memoryBytes));
       writeIfThere(join(dir, 'memory.swap.max'), '0');
-      writeFileSync(join(dir, 'cpu.weight'), V2_WEIGHT);
       return group(name, [dir], limits.memoryBytes, () => {
         const kills = /^oom_kill (\d+)$/m.exec(readIfThere(join(dir, 'memory.events')) ?? '');
         return kills ? Number(kills[1]) : 0;

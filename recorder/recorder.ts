@@ -131,9 +131,9 @@ export class Recorder {
     if (this.cgroups.cgroups) {
       const { version, parents } = this.cgroups.cgroups;
       const stale = this.cgroups.cgroups.sweepStale();
-      this.log.info({ cgroup: version, in: parents, memoryMb: Math.round(this.config.recordingMemoryBytes / 1048576), stale }, 'each recording browser runs in its own cgroup (memory capped by RECORDING_MEMORY_MB, CPU weighted)');
+      this.log.info({ cgroup: version, in: parents, memoryMb: Math.round(this.config.recordingMemoryBytes / 1048576), stale }, 'each recording browser runs in its own cgroup (its memory capped by RECORDING_MEMORY_MB)');
     } else {
-      this.log.warn({ why: this.cgroups.why }, 'no cgroup can be made here: RECORDING_MEMORY_MB is not enforced, and a page that spins or eats memory is not held to its share');
+      this.log.warn({ why: this.cgroups.why }, 'no cgroup can be made here: RECORDING_MEMORY_MB is not enforced (a page that eats memory is stopped only by the kernel running out)');
     }
     this.load.start();
     await Promise.all(this.conns.map((c) => c.connect()));
