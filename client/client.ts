@@ -93,14 +93,22 @@ export class WebRecordClient {
     return view as unknown as DescribeView;
   }
 
-  /** Describes the task until its Status is one of `statuses`; throws after `timeoutMs`. */
+  /**
+   * Describes the task until its Status is one of `statuses`; throws after `timeoutMs`. A
+   * ServiceUnavailable answer (the service's store away for a moment) is waited out like any other.
+   */
   async waitFor(taskId: string, statuses: TaskStatus | TaskStatus[], opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<DescribeView> {
     const want = Array.isArray(statuses) ? statuses : [statuses];
     const until = Date.now() + (opts.timeoutMs ?? 60_000);
     for (;;) {
-      const view = await this.describe(taskId);
-      if (want.includes(view.Status)) return view;
-      if (Date.now() > until) throw new Error(`task ${taskId} is ${view.Status}, not ${want.join(' or ')}, after ${opts.timeoutMs ?? 60_000} ms`);
+      let view: DescribeView | null = null;
+      try {
+        view = await this.describe(taskId);
+      } catch (err) {
+        if (!(err instanceof WebRecordError && err.code === 'ServiceUnavailable') || Date.now() > until) throw err;
+      }
+      if (view && want.includes(view.Status)) return view;
+      if (Date.now() > until) throw new Error(`task ${taskId} is ${view?.Status}, not ${want.join(' or ')}, after ${opts.timeoutMs ?? 60_000} ms`);
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
     }
   }

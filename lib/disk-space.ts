@@ -14,6 +14,25 @@ const DISK_ERRORS: Record<string, string> = {
   EROFS: 'the disk is read-only',
 };
 
+/** What a tool (ffmpeg) prints for each of them (strerror). */
+const DISK_MESSAGES: [RegExp, string][] = [
+  [/No space left on device/, 'ENOSPC'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+  [/Input\/output error/, 'EIO'],
+  [/Read-only file system/, 'EROFS'],
+];
+
+/** Whether what a tool printed tells of a disk fault. */
+export function mentionsDiskFault(text: string): boolean {
+  return DISK_MESSAGES.some(([re]) => re.test(text));
+}
+
+/** The same from what a tool printed (ffmpeg's stderr); null when it tells of no disk fault. */
+export function diskFaultIn(text: string, path: string): string | null {
+  const found = DISK_MESSAGES.find(([re]) => re.test(text));
+  return found ? diskFault({ code: found[1] }, path) : null;
+}
+
 /** "the disk is full (ENOSPC) writing <path>" for a disk's fault; null for any other error. */
 export function diskFault(err: unknown, path: string): string | null {
   const code = (err as NodeJS.ErrnoException | null)?.code;

@@ -27,13 +27,16 @@ export function admit(o: {
   cost: RecordingCost;
   /** Other recorders of the region, as their last heartbeats say. */
   peers?: RecorderHeartbeat[];
-  /** Free space under DATA_DIR (null: not known yet) and the least a new recording needs. */
-  disk?: { free: number | null; minFree: number };
+  /**
+   * The least free space where a new recording writes (null: not known yet), where that is
+   * (DATA_DIR, or a folder on another disk), and the least a new recording needs.
+   */
+  disk?: { free: number | null; minFree: number; where?: string };
 }): Admission {
   const { load, cost } = o;
   // A full disk would end the recording it starts, and the others with it: the job waits instead.
   if (o.disk && o.disk.free !== null && o.disk.free < o.disk.minFree) {
-    return { take: false, why: `${mb(o.disk.free)} MB free under DATA_DIR, under MIN_FREE_DISK_MB (${mb(o.disk.minFree)})` };
+    return { take: false, why: `${mb(o.disk.free)} MB free under ${o.disk.where ?? 'DATA_DIR'}, under MIN_FREE_DISK_MB (${mb(o.disk.minFree)})` };
   }
   if (o.active >= o.slots) return { take: false, why: `all ${o.slots} slots (RECORDER_SLOTS) are in use` };
   // An idle recorder always takes work: a machine busy with something else would otherwise never record.

@@ -53,6 +53,7 @@ type Work = {
   costMarkers?(): Marker[] | null;
   diskFull?(why: string): void;
   warn?(message: string): void;
+  writesTo?(): string[];
 };
 
 export class Recorder {
@@ -83,7 +84,8 @@ export class Recorder {
     this.home = recorderHome(config.dataDir);
     this.config = { ...config, marker: { ...config.marker, [HOME]: this.home, [PID]: String(process.pid) } };
     this.log = log.child({ recorderId: config.recorderId });
-    this.disk = new DiskGuard(config.dataDir, config.minFreeDiskBytes, this.log);
+    const d = dirs(config.dataDir);
+    this.disk = new DiskGuard(config.dataDir, config.minFreeDiskBytes, this.log, [d.cfs, d.tmp, d.files]);
     const opts = { maxRetriesPerRequest: null, lazyConnect: true } as const;
     this.conns = [connectRedis(config.redis, opts), connectRedis(config.redis, opts), connectRedis(config.redis, opts)];
     for (const c of this.conns) c.on('error', (err) => this.log.debug({ err: String(err) }, 'redis connection error'));
@@ -253,7 +255,7 @@ export class Recorder {
       slots: this.config.slots,
       cost: this.recordingCost(),
       peers: this.channel.livePeers(),
-      disk: { free: this.disk.free, minFree: this.config.minFreeDiskBytes },
+      disk: { free: this.disk.free, minFree: this.config.minFreeDiskBytes, where: this.disk.where },
     });
   }
 

@@ -9,7 +9,7 @@ import type { RecorderCommand, StartJob } from '../protocol/recorder.js';
 import type { Video } from '../protocol/task.js';
 import type { Cgroups } from '../lib/cgroups.js';
 import { type Marker, sweepMarked } from '../lib/child-process.js';
-import { diskFault } from '../lib/disk-space.js';
+import { diskFault, diskFaultIn } from '../lib/disk-space.js';
 import type { Logger } from '../lib/logger.js';
 import type { RecordingBrowser } from './capture/browser.js';
 import type { BrowserSource } from './capture/browser-pool.js';
@@ -25,6 +25,7 @@ import type { Output } from './outputs/output.js';
 import { planOutput, remake } from './outputs/plan.js';
 import { ControlRefused, exposePageControls, type PageControl } from './page-controls.js';
 import { FrameRateWatch } from './frame-rate-watch.js';
+import type { FfmpegError } from './ffmpeg/run.js';
 import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
@@ -191,6 +192,12 @@ export class Session {
     if (this.stopReason) return;
     this.captureError = why;
     this.requestStop('disk');
+  }
+
+  /** The files and folders it writes into now (the disk guard watches the space left there). */
+  writesTo(): string[] {
+    if (this.stopReason) return [];
+    return [this.sink?.path, this.output?.where].filter((p): p is string => !!p);
   }
 
   /** Tells the task something about its recording that changes nothing (e.g. the disk filling). */
@@ -378,6 +385,14 @@ export class Session {
       };
       this.output = await planOutput(this.job, { config, storage, marker: this.marker });
       this.muxer = LiveMuxer.start(config.ffmpegPath, this.output, this.marker);
+      const output = this.output;
+      // A full disk under the output ends the recording (with what it holds); any other failure of
+      // the live ffmpeg only means the output is made again from the intermediate file at Stop.
+      this.muxer.onFailure = (why, stderr) => {
+        const disk = diskFaultIn(stderr, output.where);
+        this.log[disk ? 'error' : 'warn']({ why }, 'the live ffmpeg failed');
+        if (disk) this.diskFull(disk);
+      };
       const watch = new FrameRateWatch(config.fpsWarningBelow, (fps, seconds) => {
         const message = `the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`;
         this.log.warn({ fps: +fps.toFixed(2) }, 'low frame rate');
@@ -487,7 +502,10 @@ export class Session {
         await output.discard();
         await remake(config.ffmpegPath, output, [this.sink!.path], this.marker, dirs(config.dataDir).tmp);
       } catch (err2) {
-        await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the output failed: ${(err2 as Error).message}`, []);
+        const disk = diskFaultIn(`${(err2 as FfmpegError).stderr ?? ''} ${(err2 as Error).message}`, output.where);
+        // The intermediate recording stays (it is removed only after a result): a remake can follow once there is room.
+        if (disk) await this.emitFailed(TaskErrorCode.RecordFailed, `${disk}; no video could be made from what was recorded`, []);
+        else await this.emitFailed(TaskErrorCode.TranscodeFailed, `making the output failed: ${(err2 as Error).message}`, []);
         return null;
       }
     }
@@ -499,7 +517,9 @@ export class Session {
       video = await output.finalize(Date.now());
       this.timings.publish = Math.round(performance.now() - t1);
     } catch (err) {
-      await this.emitFailed(TaskErrorCode.UploadFailed, `storing the output failed: ${(err as Error).message}`, []);
+      const disk = diskFault(err, output.where);
+      if (disk) await this.emitFailed(TaskErrorCode.RecordFailed, `${disk}; no video could be made from what was recorded`, []);
+      else await this.emitFailed(TaskErrorCode.UploadFailed, `storing the output failed: ${(err as Error).message}`, []);
       return null;
     }
     return [video];

@@ -3,7 +3,7 @@
 // its browser profile. Run as root, the recorder starts each Chromium as BROWSER_USER (made by the
 // set-up) with the sandbox on; run as anyone else, as itself with the sandbox on. Without a sandbox
 // (CHROMIUM_NO_SANDBOX=1, said loudly at start) it runs as before: as the recorder, --no-sandbox.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,7 +90,8 @@ export async function probeSandbox(chromium: string, identity: BrowserIdentity, 
   const profile = await makeProfileDir(profilesDir, identity);
   try {
     const [file, args] = sandboxedCommand(identity, chromium, ['--headless=new', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', 'about:blank']);
-    const r = spawnSync(file, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HOME: profile } });
+    // Not spawnSync: the API may be answering already, and a blocked event loop fails its store calls.
+    const r = await run(file, args, { timeoutMs: 30_000, env: { ...process.env, HOME: profile } });
     if (r.status !== 0 || !r.stdout.includes('<html')) {
       const said = (r.stderr || r.error?.message || `exit ${r.status}`).split('\n').find((l) => /sandbox|namespace|FATAL|error/i.test(l)) ?? r.stderr.split('\n')[0];
       throw new SandboxUnavailable(
@@ -100,4 +101,24 @@ export async function probeSandbox(chromium: string, identity: BrowserIdentity, 
   } finally {
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+/** Runs a command to its end, keeping what it printed. */
+function run(file: string, args: string[], o: { timeoutMs: number; env: NodeJS.ProcessEnv }): Promise<{ status: number | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-16_384)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, stdout, stderr, error });
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }

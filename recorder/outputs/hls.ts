@@ -21,6 +21,8 @@ export class HlsOutput implements Output {
   /** Sizes of segments already listed: they never change, so each is measured once. */
   private readonly sizes = new Map<string, number>();
 
+  readonly where: string;
+
   private constructor(
     private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget },
     playlist: string,
@@ -29,6 +31,7 @@ export class HlsOutput implements Output {
   ) {
     this.playlist = playlist;
     this.base = playlist.replace(/\.m3u8$/, '');
+    this.where = o.dir;
     this.keyInfoPath = keyInfoPath;
     if (key) this.secret = key;
   }

@@ -14,6 +14,7 @@ import { type Output, outputName, STREAMS } from './output.js';
 
 export class Mp4Output implements Output {
   private readonly path: string;
+  readonly where: string;
 
   constructor(
     private readonly o: {
@@ -27,6 +28,7 @@ export class Mp4Output implements Output {
     },
   ) {
     this.path = join(o.tmpDir, `${o.taskId}-${o.attempt}.mp4`);
+    this.where = this.path;
   }
 
   addTo(args: FfmpegArgs): FfmpegArgs {

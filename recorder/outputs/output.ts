@@ -6,6 +6,8 @@ import type { FfmpegArgs } from '../ffmpeg/args.js';
 export interface Output {
   /** Adds this output to an ffmpeg command whose input 0 is the recording (H.264 + Opus). */
   addTo(args: FfmpegArgs): FfmpegArgs;
+  /** Where ffmpeg writes it (the file, or the folder of an HLS set): named when that disk fails. */
+  readonly where: string;
   /** Bytes ffmpeg reads on fd 3 (the HLS encryption key), if any. */
   readonly secret?: Buffer;
   /** What can be watched already while recording (a live playlist), or null. */

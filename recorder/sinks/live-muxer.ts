@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { exited, type Marker, spawnGuarded } from '../../lib/child-process.js';
+import { mentionsDiskFault } from '../../lib/disk-space.js';
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { FfmpegError } from '../ffmpeg/run.js';
 import type { Output } from '../outputs/output.js';
@@ -15,13 +16,24 @@ export type MuxProgress = { frames: number; seconds: number };
 
 export class LiveMuxer implements ChunkSink {
   onProgress: (p: MuxProgress) => void = () => undefined;
+  /** Told once, when ffmpeg fails while recording (with what it printed last). */
+  onFailure: (why: string, stderr: string) => void = () => undefined;
   private failure: string | null = null;
   private stderr = '';
   private readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(private readonly child: ChildProcess) {
     this.done = exited(child);
-    child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString('utf8')).slice(-8192)));
+    child.stderr!.on('data', (b: Buffer) => {
+      const text = b.toString('utf8');
+      this.stderr = (this.stderr + text).slice(-8192);
+      // ffmpeg's HLS muxer carries on past a segment it could not write: the output has a hole,
+      // and the disk will not empty itself; it is stopped, and told as failed.
+      if (!this.failure && mentionsDiskFault(text)) {
+        this.fail(`ffmpeg cannot write its output: ${text.trim().split('\n').find(mentionsDiskFault)}`);
+        child.kill('SIGKILL');
+      }
+    });
     let report: Partial<Record<string, string>> = {};
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const eq = line.indexOf('=');
@@ -34,10 +46,10 @@ export class LiveMuxer implements ChunkSink {
       report = {};
       if (Number.isFinite(frames) && Number.isFinite(us) && us >= 0) this.onProgress({ frames, seconds: us / 1e6 });
     });
-    child.stdin!.on('error', (err) => (this.failure ??= `ffmpeg stopped reading: ${err.message}`));
-    child.on('error', (err) => (this.failure ??= `ffmpeg did not start: ${err.message}`));
+    child.stdin!.on('error', (err) => this.fail(`ffmpeg stopped reading: ${err.message}`));
+    child.on('error', (err) => this.fail(`ffmpeg did not start: ${err.message}`));
     void this.done.then(({ code, signal }) => {
-      if (code !== 0) this.failure ??= `ffmpeg exited (${signal ?? `exit ${code}`}): ${this.stderrTail()}`;
+      if (code !== 0) this.fail(`ffmpeg exited (${signal ?? `exit ${code}`}): ${this.stderrTail()}`);
     });
   }
 
@@ -70,6 +82,13 @@ export class LiveMuxer implements ChunkSink {
 
   abort(): void {
     this.child.kill('SIGKILL');
+  }
+
+  private fail(why: string): void {
+    if (this.failure) return;
+    this.failure = why;
+    // Once ffmpeg is gone, with all it printed (a broken pipe is often heard before its last words).
+    void this.done.then(() => this.onFailure(why, this.stderr));
   }
 
   private stderrTail(): string {

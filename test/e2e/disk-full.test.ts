@@ -3,7 +3,7 @@
 // refused) until space is freed, then records. And a write that meets a full disk throws nowhere.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freeBytes } from '../../lib/disk-space.js';
@@ -76,6 +76,8 @@ describe('a full disk', () => {
       // MIN_FREE_DISK_MB: a third Start is taken, not refused, and waits for a recorder until the
       // space is freed. (What the two left free depends on how far each got: room is made first.)
       for (const id of ids) rmSync(join(dataDir, 'files', id), { recursive: true, force: true });
+      // (The two videos, checked, go first: what is left free is then the filler's doing alone.)
+      for (const dir of ['files', 'cfs']) for (const f of readdirSync(join(dataDir, dir))) rmSync(join(dataDir, dir, f), { recursive: true, force: true });
       const filler = join(dataDir, 'filler');
       mkdirSync(filler);
       const fill = Math.max(0, (await freeBytes(dataDir)) - 24 * MB);

@@ -18,6 +18,9 @@ describe('admission by measured load', () => {
     assert.deepEqual(full, { take: false, why: '300 MB free under DATA_DIR, under MIN_FREE_DISK_MB (1024)' });
     assert.deepEqual(admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: 2048 * MB, minFree: 1024 * MB } }), { take: true });
     assert.deepEqual(admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: null, minFree: 1024 * MB } }), { take: true }, 'not read yet');
+    // A folder recordings write into that is another disk (a shared intermediate mount) is named.
+    const other = admit({ load: load(0.1), active: 0, starting: 0, slots: 2, cost, disk: { free: 10 * MB, minFree: 1024 * MB, where: '/data/cfs' } });
+    assert.deepEqual(other, { take: false, why: '10 MB free under /data/cfs, under MIN_FREE_DISK_MB (1024)' });
   });
 
   it('takes a second recording while one more fits in the idle cores', () => {
