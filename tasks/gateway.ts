@@ -26,13 +26,29 @@ export type TaskRoutes = {
 
 const STORE_AWAY = 'the task store cannot be reached right now; try again in a moment';
 
-/** A store that cannot be reached is a 503 to the caller, never an InternalError. */
-async function orUnavailable<T>(run: () => Promise<T>): Promise<T> {
+/** How long an API call may wait for the store in all, retries included (API.md: within 1 s). */
+export const API_DEADLINE_MS = 900;
+
+/**
+ * A store that cannot be reached is a 503 to the caller, never an InternalError nor a wait: each
+ * command has its own timeout, and the whole call a deadline too, because a Redis Cluster client
+ * retries a command through a failover (here 16 × 200 ms) and each try times out afresh.
+ */
+async function orUnavailable<T>(run: () => Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailableError(STORE_AWAY)), deadlineMs);
+  });
+  const work = run();
+  // What it comes to after the deadline is nobody's answer (a late failure must not go unhandled).
+  work.catch(() => undefined);
   try {
-    return await run();
+    return await Promise.race([work, deadline]);
   } catch (err) {
     if (isRedisUnavailable(err)) throw new ServiceUnavailableError(STORE_AWAY);
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -52,22 +68,28 @@ export class RuntimeGateway implements TaskGateway {
       /** Unfinished tasks the deployment takes at most (0: no cap). */
       maxTasks?: number;
       newTaskId?: () => string;
+      /** API_DEADLINE_MS unless told. */
+      deadlineMs?: number;
     },
   ) {}
 
   start(request: StartRequest): Promise<StartOutcome> {
-    return orUnavailable(() => this.startTask(request));
+    return orUnavailable(() => this.startTask(request), this.deadline);
   }
 
   command(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
-    return orUnavailable(() => this.commandTask(taskId, command));
+    return orUnavailable(() => this.commandTask(taskId, command), this.deadline);
   }
 
   describe(taskId: string): Promise<DescribeView | null> {
     return orUnavailable(async () => {
       const raw = await this.d.store.getView(taskId);
       return raw === null ? null : toDescribe(TaskViewSource.parse(raw));
-    });
+    }, this.deadline);
+  }
+
+  private get deadline(): number {
+    return this.d.deadlineMs ?? API_DEADLINE_MS;
   }
 
   private async startTask(request: StartRequest): Promise<StartOutcome> {

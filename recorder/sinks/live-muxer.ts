@@ -19,6 +19,8 @@ export class LiveMuxer implements ChunkSink {
   /** Told once, when ffmpeg fails while recording (with what it printed last). */
   onFailure: (why: string, stderr: string) => void = () => undefined;
   private failure: string | null = null;
+  /** Ended on purpose (the recording is over): not a failure to tell. */
+  private aborted = false;
   private stderr = '';
   private readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -81,11 +83,12 @@ export class LiveMuxer implements ChunkSink {
   }
 
   abort(): void {
+    this.aborted = true;
     this.child.kill('SIGKILL');
   }
 
   private fail(why: string): void {
-    if (this.failure) return;
+    if (this.failure || this.aborted) return;
     this.failure = why;
     // Once ffmpeg is gone, with all it printed (a broken pipe is often heard before its last words).
     void this.done.then(() => this.onFailure(why, this.stderr));

@@ -1,6 +1,8 @@
 // DATA_DIR on a small tmpfs that two recordings fill: both end finished, saying the disk is full and
 // keeping their videos so far; the service answers throughout; a third Start waits (it is not
-// refused) until space is freed, then records. And a write that meets a full disk throws nowhere.
+// refused) until space is freed, then records; with the disk wholly full (the store's append-only
+// file too) a Start answers ServiceUnavailable until there is room. And a write that meets a full
+// disk throws nowhere.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { analyse } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { type RunningService, startService } from '../helpers/service.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
 const mounts: string[] = [];
@@ -91,6 +93,28 @@ describe('a full disk', () => {
       await svc.client.stop(third);
       const done = await svc.client.waitFor(third, 'finished', { timeoutMs: 60_000, intervalMs: 200 });
       assert.equal(done.Result.ErrorCode, undefined, JSON.stringify(done.Result));
+
+      // The disk wholly full, the store's append-only file with it: Redis refuses writes (MISCONF), and
+      // a Start answers 503 ServiceUnavailable (never 500) while Describe still reads; once there is
+      // room, Starts are taken again.
+      mkdirSync(filler);
+      try {
+        for (let i = 0; ; i++) writeFileSync(join(filler, String(i)), Buffer.alloc(MB));
+      } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+      }
+      const answers: number[] = [];
+      for (let i = 0; i < 10 && !answers.includes(503); i++) {
+        const { status, answer } = await svc.client.call('Start', { RecordURL: pages.url('counter.html') });
+        answers.push(status);
+        if (status === 503) assert.equal(answer.ErrorCode, 'ServiceUnavailable', JSON.stringify(answer));
+        else assert.equal(status, 200, JSON.stringify(answer));
+        await sleep(300);
+      }
+      assert.ok(answers.includes(503), `Starts on a full store answered ${answers.join(' ')}`);
+      assert.equal((await svc.client.describe(third)).Status, 'finished', 'reads go on');
+      rmSync(filler, { recursive: true, force: true });
+      await waitFor(async () => (await svc.client.call('Start', { RecordURL: pages.url('counter.html') })).status === 200, { timeoutMs: 10_000, what: 'Starts taken again' });
       assert.equal(svc.child.exitCode, null, 'the service never stopped');
     } finally {
       await svc.stop();

@@ -1,6 +1,8 @@
 // The task store going away under a recording: the embedded default's redis-server is SIGKILLed
 // mid-recording; it is started again on the same data within 2 s, the API answers 503
-// ServiceUnavailable meanwhile (never a hang, never InternalError), and the recording goes on.
+// ServiceUnavailable meanwhile (never a hang, never InternalError), and the recording goes on. The
+// same with a plain Redis away for 10 s, and with the Redis Cluster master of the task's shard killed
+// (its replica takes over).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +11,8 @@ import { download } from '../helpers/download.js';
 import { analyse } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { startPlainRedis } from '../helpers/redis.js';
+import { startTestCluster } from '../helpers/redis-cluster.js';
+import { keys } from '../../protocol/keys.js';
 import { type RunningService, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -113,6 +117,47 @@ describe('the embedded Redis killed during a recording', () => {
     } finally {
       await other.stop();
       await redis.kill().catch(() => undefined);
+    }
+  });
+});
+
+describe('a Redis Cluster master failing over during a recording', () => {
+  it("the master of the task's shard killed: API calls answer the task or ServiceUnavailable within 1 s; once its replica has taken over the task answers again, and the recording finishes whole", async () => {
+    const cluster = await startTestCluster(3, 1);
+    const other = await startService({ REDIS_CLUSTER_NODES: cluster.seeds, CLUSTER_SECRET: 'failover-test-secret', RECORDER_SLOTS: '1' });
+    try {
+      const { TaskID } = await other.client.start({ RecordURL: pages.url('counter.html') });
+      await other.client.waitFor(TaskID, 'recording', { timeoutMs: 30_000, intervalMs: 100 });
+      const recordingAt = Date.now();
+      await sleep(2000);
+      const master = await cluster.masterOf(keys.task(TaskID));
+      const failedOver = cluster.failOver(master);
+      const killedAt = Date.now();
+      const seen: string[] = [];
+      let done = false;
+      void failedOver.then(() => (done = true));
+      // Until the cluster is whole again, and a while after.
+      while (!done || Date.now() - killedAt < 8000) {
+        const t0 = Date.now();
+        const { status, answer } = await other.client.call('Describe', { TaskID });
+        const ms = Date.now() - t0;
+        assert.ok(ms < 1000, `Describe answered in ${ms} ms`);
+        if (status === 503) assert.equal(answer.ErrorCode, 'ServiceUnavailable', JSON.stringify(answer));
+        else assert.equal(answer.Status, 'recording', JSON.stringify(answer));
+        seen.push(status === 503 ? 'unavailable' : String(answer.Status));
+        await sleep(100);
+        assert.ok(Date.now() - killedAt < 40_000, 'the failover ends');
+      }
+      await failedOver;
+      console.log(`answers during the failover: ${seen.join(' ')}`);
+      assert.ok(seen.includes('unavailable'), 'the shard was away for a while');
+      assert.equal(seen.at(-1), 'recording', 'the task answers again from the promoted replica');
+      assert.notEqual(await cluster.masterOf(keys.task(TaskID)), master, 'another node serves the shard');
+      const a = await stopAndCheck(other, TaskID, recordingAt);
+      assert.ok(a.maxGap <= 0.5, `no hole in the video where the shard was away (largest gap ${a.maxGap.toFixed(3)} s)`);
+    } finally {
+      await other.stop();
+      await cluster.stop();
     }
   });
 });
