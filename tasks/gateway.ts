@@ -26,18 +26,19 @@ export type TaskRoutes = {
 
 const STORE_AWAY = 'the task store cannot be reached right now; try again in a moment';
 
-/** How long an API call may wait for the store in all, retries included (API.md: within 1 s). */
+/** How long a Describe may wait for the store in all, retries included (API.md: within 1 s). */
 export const API_DEADLINE_MS = 900;
 
 /**
  * A store that cannot be reached is a 503 to the caller, never an InternalError nor a wait: each
- * command has its own timeout, and the whole call a deadline too, because a Redis Cluster client
- * retries a command through a failover (here 16 × 200 ms) and each try times out afresh.
+ * command has its own timeout and a bounded number of tries (lib/redis-connect.ts). A read has a
+ * deadline over the whole call too; a change has not: one answered 503 and then done in the
+ * background would be a Pause the client was told did not happen.
  */
-async function orUnavailable<T>(run: () => Promise<T>, deadlineMs: number): Promise<T> {
+async function orUnavailable<T>(run: () => Promise<T>, deadlineMs?: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ServiceUnavailableError(STORE_AWAY)), deadlineMs);
+    if (deadlineMs !== undefined) timer = setTimeout(() => reject(new ServiceUnavailableError(STORE_AWAY)), deadlineMs);
   });
   const work = run();
   // What it comes to after the deadline is nobody's answer (a late failure must not go unhandled).
@@ -68,17 +69,17 @@ export class RuntimeGateway implements TaskGateway {
       /** Unfinished tasks the deployment takes at most (0: no cap). */
       maxTasks?: number;
       newTaskId?: () => string;
-      /** API_DEADLINE_MS unless told. */
+      /** Describe's deadline: API_DEADLINE_MS unless told. */
       deadlineMs?: number;
     },
   ) {}
 
   start(request: StartRequest): Promise<StartOutcome> {
-    return orUnavailable(() => this.startTask(request), this.deadline);
+    return orUnavailable(() => this.startTask(request));
   }
 
   command(taskId: string, command: TaskCommand): Promise<CommandOutcome> {
-    return orUnavailable(() => this.commandTask(taskId, command), this.deadline);
+    return orUnavailable(() => this.commandTask(taskId, command));
   }
 
   describe(taskId: string): Promise<DescribeView | null> {
