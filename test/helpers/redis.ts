@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../../lib/logger.js';
 import { freePort } from '../../lib/net.js';
 import { startEmbeddedRedis } from '../../wrangler-free-runtime/node/embedded-redis.js';
+import { endsWithTestFile } from './children.js';
 import { scratchDir } from './scratch.js';
 import { waitFor } from './wait.js';
 
@@ -41,6 +42,7 @@ export async function startPlainRedis(): Promise<{ url: string; start(): Promise
   let child: ChildProcess | null = null;
   const start = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], { stdio: 'ignore' });
+    endsWithTestFile(child);
     await waitFor(() => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', { timeoutMs: 10_000, what: 'redis-server' });
   };
   await start();

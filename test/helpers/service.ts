@@ -8,6 +8,7 @@ import { WebRecordClient } from '../../client/index.js';
 import { parseApiKeys } from '../../protocol/api-keys.js';
 import { findMarked } from '../../lib/child-process.js';
 import { freePort } from '../../lib/net.js';
+import { endsWithTestFile } from './children.js';
 import { scratchDir } from './scratch.js';
 import { waitFor } from './wait.js';
 
@@ -56,6 +57,7 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
     env: { ...process.env, DATA_DIR: dataDir, ROLE: 'recorder', LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
+  endsWithTestFile(child);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitFor(
     () => {
@@ -97,6 +99,7 @@ export async function startService(
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
+  endsWithTestFile(child);
   const url = `${env.TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`;
   const fetch = opts.ca ? fetchTrusting(opts.ca) : globalThis.fetch;
   const credentials = env.API_KEYS ? parseApiKeys(env.API_KEYS)[0] : undefined;

@@ -55,6 +55,11 @@ export function startHttpServer(
             }),
         }),
       );
+      // Longer than the clients' own idle keep-alive (undici: 4 s, load balancers: 60 s), so the server
+      // never closes an idle connection at the moment a client sends on it ("other side closed").
+      const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+      http.keepAliveTimeout = 65_000;
+      http.headersTimeout = 66_000;
       server.on('error', reject);
     } catch (err) {
       reject(err);
