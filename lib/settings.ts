@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import { COS_BUCKET_NAME } from '../protocol/api.js';
 import { type ApiKey, parseApiKeys } from '../protocol/api-keys.js';
 import { parseAllowlist, type UrlPolicy } from '../protocol/url-policy.js';
 import { parseClusterNodes } from './redis-connect.js';
+const REGION_NAME = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 
 export class SettingsError extends Error {}
 
@@ -155,7 +157,30 @@ const Env = z.object({
       }
     })
     .optional(),
+  /** COS credentials (also VOD's unless VOD_SECRET_ID/KEY are given); a session token for temporary ones. */
+  COS_SECRET_ID: z.string().trim().min(1).optional(),
+  COS_SECRET_KEY: z.string().trim().min(1).optional(),
+  COS_SESSION_TOKEN: z.string().trim().min(1).optional(),
+  /** The deployment's default bucket (`name-appid`) and its region: results go there unless a Start names another. */
+  COS_BUCKET: z.string().trim().regex(COS_BUCKET_NAME, { error: 'must be a COS bucket name, <name>-<appid> (e.g. media-1250000000)' }).optional(),
+  COS_REGION: z.string().trim().regex(REGION_NAME, { error: 'must be a COS region such as ap-guangzhou' }).optional(),
+  /** Where the intermediate recording goes with StorageType "cos" (default: the target bucket, under raw/). */
+  COS_BUCKET_RAW: z.string().trim().regex(COS_BUCKET_NAME, { error: 'must be a COS bucket name, <name>-<appid> (e.g. raw-1250000000)' }).optional(),
+  /** Every COS request goes to this address, keeping the bucket's host name (a private endpoint). */
+  COS_ENDPOINT: url(['http:', 'https:']).optional(),
+  VOD_SECRET_ID: z.string().trim().min(1).optional(),
+  VOD_SECRET_KEY: z.string().trim().min(1).optional(),
+  VOD_REGION: z.string().trim().regex(REGION_NAME, { error: 'must be a region such as ap-guangzhou' }).default('ap-guangzhou'),
+  VOD_SUB_APP_ID: int(1, 2 ** 32 - 1).optional(),
+  VOD_STORAGE_REGION: z.string().trim().regex(REGION_NAME, { error: 'must be a region such as ap-chongqing' }).optional(),
+  /** Every VOD API request goes to this address, keeping VOD's host name and service in the signature. */
+  VOD_ENDPOINT: url(['http:', 'https:']).optional(),
 });
+
+export type CloudSettings = {
+  cos: { credentials: { secretId: string; secretKey: string; token?: string }; bucket?: string; region?: string; rawBucket?: string; endpoint?: string } | null;
+  vod: { credentials: { secretId: string; secretKey: string }; region: string; subAppId?: number; storageRegion?: string; endpoint?: string; cosEndpoint?: string } | null;
+};
 
 export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL' | 'API_KEYS'> & {
   DATA_DIR: string; // absolute
@@ -165,10 +190,12 @@ export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'IN
   apiKeys: ApiKey[];
   tls: { cert: Buffer; key: Buffer } | null;
   urlPolicy: UrlPolicy;
+  /** COS and VOD, as far as configured. */
+  cloud: CloudSettings;
 };
 
 /** Settings whose value is never repeated back in an error (the line goes to logs). */
-const SECRET_SETTING = /SECRET|API_KEYS/;
+const SECRET_SETTING = /SECRET|API_KEYS|TOKEN/;
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const known = Object.fromEntries(
@@ -202,6 +229,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const { API_KEYS: _keys, ...rest } = s;
   return {
     ...rest,
+    cloud: readCloud(s),
     apiKeys,
     tls,
     urlPolicy: parseAllowlist(s.URL_ALLOWLIST ?? ''),
@@ -209,6 +237,35 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     PUBLIC_URL: (s.PUBLIC_URL ?? own).replace(/\/+$/, ''),
     INTERNAL_URL: (s.INTERNAL_URL ?? own).replace(/\/+$/, ''),
   };
+}
+
+function readCloud(s: z.infer<typeof Env>): CloudSettings {
+  const pair = (id: string, key: string) => {
+    const [a, b] = [s[id as 'COS_SECRET_ID'], s[key as 'COS_SECRET_KEY']];
+    if (a && !b) throw new SettingsError(`setting ${key} is required with ${id}`);
+    if (b && !a) throw new SettingsError(`setting ${id} is required with ${key}`);
+    return a && b ? { secretId: a, secretKey: b } : null;
+  };
+  const cosKeys = pair('COS_SECRET_ID', 'COS_SECRET_KEY');
+  const vodKeys = pair('VOD_SECRET_ID', 'VOD_SECRET_KEY') ?? cosKeys;
+  if (s.COS_BUCKET && !s.COS_REGION) throw new SettingsError('setting COS_REGION is required with COS_BUCKET');
+  if (!cosKeys && (s.COS_BUCKET || s.COS_BUCKET_RAW)) throw new SettingsError(`setting COS_SECRET_ID and COS_SECRET_KEY are required with ${s.COS_BUCKET ? 'COS_BUCKET' : 'COS_BUCKET_RAW'}`);
+  const cos = cosKeys && {
+    credentials: { ...cosKeys, ...(s.COS_SESSION_TOKEN ? { token: s.COS_SESSION_TOKEN } : {}) },
+    ...(s.COS_BUCKET ? { bucket: s.COS_BUCKET } : {}),
+    ...(s.COS_REGION ? { region: s.COS_REGION } : {}),
+    ...(s.COS_BUCKET_RAW ? { rawBucket: s.COS_BUCKET_RAW } : {}),
+    ...(s.COS_ENDPOINT ? { endpoint: s.COS_ENDPOINT } : {}),
+  };
+  const vod = vodKeys && {
+    credentials: vodKeys,
+    region: s.VOD_REGION,
+    ...(s.VOD_SUB_APP_ID ? { subAppId: s.VOD_SUB_APP_ID } : {}),
+    ...(s.VOD_STORAGE_REGION ? { storageRegion: s.VOD_STORAGE_REGION } : {}),
+    ...(s.VOD_ENDPOINT ? { endpoint: s.VOD_ENDPOINT } : {}),
+    ...(s.COS_ENDPOINT ? { cosEndpoint: s.COS_ENDPOINT } : {}),
+  };
+  return { cos, vod };
 }
 
 function readSettingFile(setting: string, path: string): Buffer {

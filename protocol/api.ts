@@ -23,6 +23,11 @@ export const Envelope = z.object(
   { error: 'body must be a JSON object' },
 );
 
+/** A COS bucket's name: `<name>-<appid>`, as COS makes them. */
+export const COS_BUCKET_NAME = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-\d{5,12}$/;
+/** ISO 8601 as VOD takes it: a date and a time with seconds and a zone (Z or ±hh:mm). */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
 // A safe file name: no path separators, no dot-only names, no control characters.
 const fileName = (path: string) =>
   text(path, 200).refine((s) => !/[/\\\u0000-\u001f]/.test(s) && s !== '.' && s !== '..', {
@@ -35,7 +40,11 @@ const dirName = (path: string) =>
 
 const CosOutput = object('Data.Output.Cos', {
   Domain: optional(text('Data.Output.Cos.Domain', 253)),
-  Bucket: optional(text('Data.Output.Cos.Bucket', 128)),
+  Bucket: optional(
+    text('Data.Output.Cos.Bucket', 128).refine((s) => COS_BUCKET_NAME.test(s), {
+      error: 'Data.Output.Cos.Bucket must be a COS bucket name, <name>-<appid> (e.g. media-1250000000)',
+    }),
+  ),
   Region: optional(text('Data.Output.Cos.Region', 64)),
   TargetDir: optional(dirName('Data.Output.Cos.TargetDir')),
   TargetName: optional(fileName('Data.Output.Cos.TargetName')),
@@ -46,8 +55,8 @@ const VodOutput = object('Data.Output.Vod', {
     object('Data.Output.Vod.MediaInfo', {
       MediaName: optional(text('Data.Output.Vod.MediaInfo.MediaName', 256)),
       ExpireTime: optional(
-        text('Data.Output.Vod.MediaInfo.ExpireTime', 64).refine((s) => !Number.isNaN(Date.parse(s)), {
-          error: 'Data.Output.Vod.MediaInfo.ExpireTime must be an ISO 8601 time',
+        text('Data.Output.Vod.MediaInfo.ExpireTime', 64).refine((s) => ISO_8601.test(s) && !Number.isNaN(Date.parse(s)), {
+          error: 'Data.Output.Vod.MediaInfo.ExpireTime must be an ISO 8601 time, e.g. 2027-01-01T00:00:00Z',
         }),
       ),
       StorageRegion: optional(text('Data.Output.Vod.MediaInfo.StorageRegion', 64)),

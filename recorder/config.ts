@@ -4,6 +4,7 @@ import type { RedisTarget } from '../lib/redis-connect.js';
 import type { UrlPolicy } from '../protocol/url-policy.js';
 import type { RecordingCost } from './admission.js';
 import type { BrowserIdentity } from './capture/browser-sandbox.js';
+import type { StorageConfig } from './storage/destinations.js';
 
 export type RecorderConfig = {
   redis: RedisTarget;
@@ -42,6 +43,8 @@ export type RecorderConfig = {
   recordingMemoryBytes: number;
   /** Who each Chromium runs as, sandboxed or not (BROWSER_USER, CHROMIUM_NO_SANDBOX). */
   browserIdentity: BrowserIdentity;
+  /** COS and VOD access (the local store needs none). */
+  storage: StorageConfig;
 };
 
 export const dirs = (dataDir: string) => ({

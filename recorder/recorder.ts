@@ -21,7 +21,8 @@ import { admit, type RecordingCost } from './admission.js';
 import { CostCalibration } from './cost-calibration.js';
 import { RecordingCpu } from './recording-cpu.js';
 import { BrowserPool, type BrowserSource, ColdBrowsers } from './capture/browser-pool.js';
-import { LocalStorage } from './storage/local.js';
+import { Destinations } from './storage/destinations.js';
+import { LocalStore } from './storage/local.js';
 import { type CgroupsOrWhy, openCgroups } from '../lib/cgroups.js';
 
 // Every process a recorder starts carries where it runs from and who started it, so that a
@@ -72,7 +73,7 @@ export class Recorder {
   private readonly conns: RedisClient[];
   private readonly channel: RecorderChannel;
   private readonly captureServer = new CaptureServer();
-  private readonly storage: LocalStorage;
+  private readonly destinations: Destinations;
   private readonly log: Logger;
 
   private readonly config: RecorderConfig;
@@ -91,7 +92,7 @@ export class Recorder {
     for (const c of this.conns) c.on('error', (err) => this.log.debug({ err: String(err) }, 'redis connection error'));
     const [main, jobs, commands] = this.conns as [RedisClient, RedisClient, RedisClient];
     this.channel = new RecorderChannel(new RecorderBus(main, config.region), jobs, commands, config.recorderId, this.log);
-    this.storage = new LocalStorage(dirs(config.dataDir).files, config.publicUrl);
+    this.destinations = new Destinations(new LocalStore(dirs(config.dataDir).files, config.publicUrl), config.storage, this.log);
     const c = this.config;
     this.cgroups = openCgroups({ memoryBytes: c.recordingMemoryBytes });
     this.cost = new CostCalibration(c.recordingCost.cores, !c.recordingCost.measured);
@@ -292,8 +293,8 @@ export class Recorder {
     const events = this.channel.eventsFor(job.TaskID, job.attempt);
     const session: Work =
       job.mode === 'recover'
-        ? new Recovery(job, { config: this.config, events, storage: this.storage, marker: this.config.marker, log: this.log })
-        : new Session(job, { config: this.config, events, captureServer: this.captureServer, storage: this.storage, browsers: this.browsers, cgroups: this.cgroups.cgroups, log: this.log });
+        ? new Recovery(job, { config: this.config, events, destinations: this.destinations, marker: this.config.marker, log: this.log })
+        : new Session(job, { config: this.config, events, captureServer: this.captureServer, destinations: this.destinations, browsers: this.browsers, cgroups: this.cgroups.cgroups, log: this.log });
     // Registered first: a command may follow the `accepted` event at once.
     const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu() };
     this.sessions.set(job.TaskID, entry);

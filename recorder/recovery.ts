@@ -1,5 +1,6 @@
 // Finishing a task whose recorder was lost: the output is made from what the earlier attempts wrote
-// to the intermediate directory (cfs, possibly a shared mount) and published as usual.
+// to the intermediate directory (cfs, possibly a shared mount) and published by the same finishing
+// path a session ends on.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
@@ -8,15 +9,16 @@ import { TaskErrorCode } from '../protocol/errors.js';
 import type { StartJob } from '../protocol/recorder.js';
 import type { TaskEvents } from './channel.js';
 import { dirs, type RecorderConfig } from './config.js';
-import { planOutput, remake } from './outputs/plan.js';
-import type { StorageTarget } from './storage/target.js';
+import { completeOutput, failed, type FinishDeps, intermediateDir, reportResult } from './finishing.js';
+import { planOutput } from './outputs/plan.js';
+import type { Destinations } from './storage/destinations.js';
 
 export class Recovery {
   private readonly log: Logger;
 
   constructor(
     private readonly job: StartJob,
-    private readonly d: { config: RecorderConfig; events: TaskEvents; storage: StorageTarget; marker: Marker; log: Logger },
+    private readonly d: { config: RecorderConfig; events: TaskEvents; destinations: Destinations; marker: Marker; log: Logger },
   ) {
     this.log = d.log.child({ taskId: job.TaskID, attempt: job.attempt, mode: 'recover' });
   }
@@ -30,33 +32,24 @@ export class Recovery {
   shutdown(): void {}
 
   async run(): Promise<void> {
-    const { config, events, storage, marker } = this.d;
+    const { config, events, destinations, marker } = this.d;
     const { TaskID } = this.job;
-    const cfs = join(dirs(config.dataDir).cfs, TaskID);
+    const finishing: FinishDeps = { config, events, marker, log: this.log };
     try {
-      const files = await recordedFiles(cfs);
+      const files = await recordedFiles(intermediateDir(config, TaskID));
       this.log.info({ files }, 'finishing a task from its intermediate files');
       if (!files.length) {
-        await events.emit({ type: 'failed', code: TaskErrorCode.RecorderLost, message: 'the recorder was lost before anything was recorded', videos: [] });
+        await failed(events, TaskErrorCode.RecorderLost, 'the recorder was lost before anything was recorded');
         return;
       }
       // Partial outputs of the lost attempt are not trusted: start clean.
       await removeTmp(dirs(config.dataDir).tmp, TaskID);
-      const output = await planOutput(this.job, { config, storage, marker });
-      await output.discard();
-      try {
-        await remake(config.ffmpegPath, output, files, marker, dirs(config.dataDir).tmp);
-      } catch (err) {
-        await events.emit({ type: 'failed', code: TaskErrorCode.TranscodeFailed, message: `making the output failed: ${(err as Error).message}`, videos: [] });
-        return;
-      }
-      await events.emit({ type: 'uploading' });
-      const video = await output.finalize(Date.now());
-      // Kept until the task has heard of its file (see Session).
-      if (await events.emit({ type: 'finished', videos: [video] })) await rm(cfs, { recursive: true, force: true });
+      const output = await planOutput(this.job, { config, destinations, marker });
+      const videos = await completeOutput(finishing, TaskID, output, null, files);
+      if (videos) await reportResult(finishing, TaskID, videos, null);
     } catch (err) {
       this.log.error({ err: String(err) }, 'recovery failed');
-      await events.emit({ type: 'failed', code: TaskErrorCode.UploadFailed, message: `finishing the recording failed: ${(err as Error).message}`, videos: [] });
+      await failed(events, TaskErrorCode.RecordFailed, `finishing the recording failed: ${(err as Error).message}`);
     }
   }
 }

@@ -16,6 +16,9 @@ export type Capabilities = {
   /** Which outputs this deployment can write; a Start asking for another is refused up front. */
   cos: boolean;
   vod: boolean;
+  /** The deployment's default bucket and region (COS_BUCKET, COS_REGION), if any. */
+  cosBucket?: string;
+  cosRegion?: string;
 };
 
 /** How the gateway reaches tasks: the router, or anything that delivers like it. */
@@ -156,14 +159,22 @@ export class RuntimeGateway implements TaskGateway {
   }
 
   private refuse(r: StartRequest): string | null {
-    if (r.StorageType === 'cos' && !this.d.capabilities.cos) {
-      return 'Data.StorageType "cos" needs COS to be configured on this service (COS_BUCKET, COS_REGION and credentials)';
+    if (r.StorageType === 'cos') {
+      // Not built yet (issue 15): refused rather than silently kept on disk.
+      return 'Data.StorageType "cos" is not available on this service yet: use "cfs" (the default)';
     }
     if (r.Output.Cos && !this.d.capabilities.cos) {
       return 'Data.Output.Cos needs COS to be configured on this service (COS_BUCKET, COS_REGION and credentials)';
     }
     if (r.Output.Vod && !this.d.capabilities.vod) {
       return 'Data.Output.Vod needs VOD to be configured on this service (VOD credentials)';
+    }
+    const cos = r.Output.Cos;
+    if (cos && !r.Output.Vod && !(cos.Bucket ?? this.d.capabilities.cosBucket)) {
+      return 'Data.Output.Cos.Bucket is needed: this service has no default bucket (COS_BUCKET)';
+    }
+    if (cos?.Bucket && !(cos.Region ?? this.d.capabilities.cosRegion)) {
+      return 'Data.Output.Cos.Region is needed: this service has no default region (COS_REGION)';
     }
     return null;
   }

@@ -1,14 +1,16 @@
-// HLS output: MPEG-TS segments of HLS_SEGMENT_SECONDS and an EVENT playlist, written into the
-// storage target's live directory while recording (so it can be watched live), turned into a VOD
-// playlist at Stop. With a key, every segment is AES-128 encrypted; ffmpeg reads the key from a pipe
+// HLS output: MPEG-TS segments of HLS_SEGMENT_SECONDS and an EVENT playlist, written while
+// recording into the local store's folder (published as written) or a scratch folder whose segments
+// and playlist go up to a remote store as they appear, so the set can be watched live; turned into a
+// VOD playlist at Stop. With a key, every segment is AES-128 encrypted; ffmpeg reads the key from a pipe
 // and the playlist points players at AuthUrl for it. The key is never written anywhere.
 import { createDecipheriv, randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Video } from '../../protocol/task.js';
 import type { FfmpegArgs } from '../ffmpeg/args.js';
-import type { StorageTarget } from '../storage/target.js';
-import { type Output, outputName, STREAMS } from './output.js';
+import { SegmentUpload } from '../storage/segment-upload.js';
+import type { Destination } from '../storage/target.js';
+import { type Output, outputName, STREAMS, UploadFailed } from './output.js';
 import { tsVideoSpan } from './ts-duration.js';
 
 export type HlsKey = { key: Buffer; authUrl: string };
@@ -20,11 +22,13 @@ export class HlsOutput implements Output {
   private readonly keyInfoPath: string | null;
   /** Sizes of segments already listed: they never change, so each is measured once. */
   private readonly sizes = new Map<string, number>();
+  private readonly mainKey: string;
+  private readonly upload: SegmentUpload | null;
 
   readonly where: string;
 
   private constructor(
-    private readonly o: { taskId: string; dir: string; segmentSeconds: number; storage: StorageTarget },
+    private readonly o: { dir: string; segmentSeconds: number; destination: Destination },
     playlist: string,
     keyInfoPath: string | null,
     key: Buffer | undefined,
@@ -34,6 +38,8 @@ export class HlsOutput implements Output {
     this.where = o.dir;
     this.keyInfoPath = keyInfoPath;
     if (key) this.secret = key;
+    this.mainKey = o.destination.keyFor(playlist);
+    this.upload = o.destination.localDir ? null : new SegmentUpload(o.destination.store, this.mainKey, o.dir, playlist, segmentsOf);
   }
 
   static async create(o: {
@@ -42,20 +48,20 @@ export class HlsOutput implements Output {
     targetName?: string;
     segmentSeconds: number;
     tmpDir: string;
-    storage: StorageTarget;
+    destination: Destination;
     key?: HlsKey;
   }): Promise<HlsOutput> {
     // The playlist's name must be known while recording (it is watched live): TargetName, or index.m3u8.
     const playlist = outputName(o.targetName, 'index', 'm3u8');
-    const dir = await o.storage.liveDir(o.taskId);
+    const dir = o.destination.localDir ?? join(o.tmpDir, `${o.taskId}-${o.attempt}-hls`);
+    await mkdir(dir, { recursive: true });
     let keyInfoPath: string | null = null;
     if (o.key) {
       // The key info file names the key's URI, where ffmpeg reads the key (fd 3), and a random IV.
       keyInfoPath = join(o.tmpDir, `${o.taskId}-${o.attempt}.keyinfo`);
       await writeFile(keyInfoPath, `${o.key.authUrl}\npipe:3\n${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
     }
-    const { taskId, segmentSeconds, storage } = o;
-    return new HlsOutput({ taskId, dir, segmentSeconds, storage }, playlist, keyInfoPath, o.key?.key);
+    return new HlsOutput({ dir, segmentSeconds: o.segmentSeconds, destination: o.destination }, playlist, keyInfoPath, o.key?.key);
   }
 
   addTo(args: FfmpegArgs): FfmpegArgs {
@@ -74,9 +80,15 @@ export class HlsOutput implements Output {
   }
 
   async live(): Promise<Video | null> {
+    // Remote: what is up is what can be watched.
+    if (this.upload && !this.upload.segmentsSent) return null;
     const text = await readFile(join(this.o.dir, this.playlist), 'utf8').catch(() => null);
     if (!text || !segmentsOf(text).length) return null;
-    return this.describe(text);
+    return this.describe(text, this.o.destination.store.urlOf(this.mainKey));
+  }
+
+  async publishSoFar(): Promise<void> {
+    await this.upload?.step();
   }
 
   async finalize(): Promise<Video> {
@@ -89,7 +101,18 @@ export class HlsOutput implements Output {
     await writeFile(`${path}.tmp`, text);
     await rename(`${path}.tmp`, path);
     if (this.keyInfoPath) await unlink(this.keyInfoPath).catch(() => undefined);
-    return this.describe(text);
+    const { destination } = this.o;
+    let published;
+    try {
+      await this.upload?.finish(text);
+      published = await destination.complete(this.mainKey);
+    } catch (err) {
+      throw new UploadFailed(destination.store.name, err, this.o.dir);
+    }
+    const video = await this.describe(text, published.url);
+    // Up, and safe: the local copy is no longer needed.
+    if (this.upload) await rm(this.o.dir, { recursive: true, force: true });
+    return published.fileId ? { ...video, FileId: published.fileId } : video;
   }
 
   /**
@@ -108,6 +131,7 @@ export class HlsOutput implements Output {
 
   async discard(): Promise<void> {
     this.sizes.clear();
+    this.upload?.reset(); // made again under the same names: each goes up again
     const files = await readdir(this.o.dir).catch(() => [] as string[]);
     await Promise.all(
       files.filter((f) => f === this.playlist || f.startsWith(`${this.base}_`)).map((f) => rm(join(this.o.dir, f), { force: true })),
@@ -115,7 +139,7 @@ export class HlsOutput implements Output {
   }
 
   /** FileSize counts the playlist and its segments; FileDuration sums the segments. */
-  private async describe(text: string): Promise<Video> {
+  private async describe(text: string, url: string): Promise<Video> {
     const segments = segmentsOf(text);
     await Promise.all(
       segments
@@ -126,7 +150,7 @@ export class HlsOutput implements Output {
       Filename: this.playlist,
       FileSize: Buffer.byteLength(text) + segments.reduce((a, s) => a + (this.sizes.get(s.uri) ?? 0), 0),
       FileDuration: Math.round(segments.reduce((a, s) => a + s.duration, 0) * 1000) / 1000,
-      FileURL: this.o.storage.urlOf(this.o.taskId, this.playlist),
+      FileURL: url,
     };
   }
 }

@@ -12,6 +12,8 @@ export interface Output {
   readonly secret?: Buffer;
   /** What can be watched already while recording (a live playlist), or null. */
   live(): Promise<Video | null>;
+  /** While recording: sends what is complete so far to a remote store (nothing for local disk). */
+  publishSoFar(): Promise<void>;
   /** After ffmpeg has finished cleanly: publish the result and describe it. */
   finalize(stopMs: number): Promise<Video>;
   /** Drops whatever was written, before the output is made again from the intermediate file. */
@@ -26,3 +28,15 @@ export function outputName(targetName: string | undefined, fallback: string, ext
 
 /** Audio is Opus from the browser; both formats carry AAC. Video is copied, never re-encoded. */
 export const STREAMS = { maps: ['0:v:0', '0:a:0?'], videoCodec: 'copy', audioCodec: 'aac', audioBitrate: '128k' } as const;
+
+/** The store would not take the output (after its retries): the local copy at `localPath` is whole. */
+export class UploadFailed extends Error {
+  constructor(
+    store: string,
+    override readonly cause: unknown,
+    /** The finished file, or the folder of an HLS set. */
+    readonly localPath: string,
+  ) {
+    super(`uploading to ${store} failed: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}

@@ -9,16 +9,18 @@ import type { StartJob } from '../../protocol/recorder.js';
 import { dirs, type RecorderConfig } from '../config.js';
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { runTool } from '../ffmpeg/run.js';
-import type { StorageTarget } from '../storage/target.js';
+import type { Destinations } from '../storage/destinations.js';
 import { HlsOutput } from './hls.js';
 import { Mp4Output } from './mp4.js';
-import type { Output } from './output.js';
+import { type Output, outputName } from './output.js';
 
-export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; storage: StorageTarget; marker: Marker }): Promise<Output> {
+export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; destinations: Destinations; marker: Marker }): Promise<Output> {
   const { request, TaskID, attempt } = job;
   const video = request.Output.Video;
   const targetName = request.Output.Cos?.TargetName;
   const tmpDir = dirs(ctx.config.dataDir).tmp;
+  const mediaType = video.Muxer === 'hls' ? 'm3u8' : 'mp4';
+  const destination = await ctx.destinations.open(TaskID, request, mediaType, outputName(targetName, mediaType === 'm3u8' ? 'index' : TaskID, mediaType));
   if (video.Muxer === 'hls') {
     let key: Buffer | undefined;
     try {
@@ -32,11 +34,11 @@ export async function planOutput(job: StartJob, ctx: { config: RecorderConfig; s
       targetName,
       segmentSeconds: ctx.config.hlsSegmentSeconds,
       tmpDir,
-      storage: ctx.storage,
+      destination,
       key: key && video.AuthUrl ? { key, authUrl: video.AuthUrl } : undefined,
     });
   }
-  return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, storage: ctx.storage, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
+  return new Mp4Output({ taskId: TaskID, attempt, targetName, tmpDir, destination, ffprobePath: ctx.config.ffprobePath, marker: ctx.marker });
 }
 
 // ffmpeg reports its progress every few seconds; one that reports nothing for two minutes is stuck (a

@@ -1,13 +1,44 @@
-// Where finished files go. Local disk now; COS and VOD implement the same interface.
-export type Stored = { url: string; size: number; fileId?: string };
+// Where finished files go, in two layers. An ObjectStore keeps objects under keys (local disk, a COS
+// bucket); a Destination is one task's output in one store: the key its main file (the MP4, or the
+// HLS playlist with its segments beside it) gets, and what completes it (VOD's CommitUpload).
 
-export interface StorageTarget {
-  /** Moves or uploads the finished file at `localPath` as `<TaskID>/<name>`. */
-  put(taskId: string, name: string, localPath: string): Promise<Stored>;
-  /**
-   * A local directory whose files are published as `<TaskID>/<file>` as they are written (HLS
-   * segments and the live playlist), and the URL of such a file.
-   */
-  liveDir(taskId: string): Promise<string>;
-  urlOf(taskId: string, name: string): string;
+/** One upload in parts (COS multipart): parts numbered from 1, each but the last ≥ 1 MiB. */
+export interface MultipartUpload {
+  part(partNumber: number, bytes: Buffer): Promise<void>;
+  complete(): Promise<void>;
+  abort(): Promise<void>;
 }
+
+export interface ObjectStore {
+  /** What it is, for messages: `local disk`, `COS bucket media-1250000000`. */
+  readonly name: string;
+  /** Stores `body` (bytes, or the file at a local path, which the store may move) under `key`. */
+  put(key: string, body: Buffer | { path: string }, contentType: string): Promise<void>;
+  beginMultipart(key: string, contentType: string): Promise<MultipartUpload>;
+  remove(keys: string[]): Promise<void>;
+  /** The URL the object is read at. */
+  urlOf(key: string): string;
+}
+
+export type Published = { url: string; fileId?: string };
+
+export interface Destination {
+  readonly store: ObjectStore;
+  /** The key of the output's main file (the MP4, or the playlist; HLS segments go beside it). */
+  keyFor(name: string): string;
+  /**
+   * A local directory whose files are published as they are written (the local store serves it),
+   * so nothing needs uploading; null for remote stores.
+   */
+  readonly localDir: string | null;
+  /** After the main file (and its segments) are stored: where the result is read, and its id. */
+  complete(mainKey: string): Promise<Published>;
+}
+
+/** The key of a file beside `mainKey` (an HLS segment beside its playlist). */
+export function besideKey(mainKey: string, name: string): string {
+  const slash = mainKey.lastIndexOf('/');
+  return slash < 0 ? name : `${mainKey.slice(0, slash + 1)}${name}`;
+}
+
+export const CONTENT_TYPES = { mp4: 'video/mp4', m3u8: 'application/vnd.apple.mpegurl', ts: 'video/mp2t' } as const;

@@ -12,7 +12,7 @@ import { FfmpegError } from '../../recorder/ffmpeg/run.js';
 import { fragmentedMp4Duration } from '../../recorder/outputs/fmp4-duration.js';
 import { Mp4Output } from '../../recorder/outputs/mp4.js';
 import { remake } from '../../recorder/outputs/plan.js';
-import type { StorageTarget } from '../../recorder/storage/target.js';
+import type { Destination } from '../../recorder/storage/target.js';
 import { type Cluster, intermediateMkv, mediaEndBefore } from '../helpers/media-samples.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -23,12 +23,13 @@ const recording = intermediateMkv(dir, 'recording.mkv', SECONDS);
 const bytes = readFileSync(recording.path);
 const TOLERANCE = 0.05; // an audio frame
 
-const noStorage = {} as StorageTarget; // remake only writes the file; nothing is published here
+// remake only writes the file; nothing is published here
+const noDestination = { localDir: dir } as Destination;
 
 /** Remakes the MP4 from `files` the way recovery does; its duration (read from its index: null when empty). */
 async function remade(files: string[]): Promise<{ path: string; seconds: number | null }> {
   const taskId = randomUUID();
-  const output = new Mp4Output({ taskId, attempt: 1, tmpDir: dir, storage: noStorage, ffprobePath: 'ffprobe', marker });
+  const output = new Mp4Output({ taskId, attempt: 1, tmpDir: dir, destination: noDestination, ffprobePath: 'ffprobe', marker });
   await remake('ffmpeg', output, files, marker, dir);
   const path = join(dir, `${taskId}-1.mp4`);
   return { path, seconds: await fragmentedMp4Duration(path) };

@@ -12,7 +12,7 @@ import { probe } from '../../recorder/ffmpeg/probe.js';
 import { runTool } from '../../recorder/ffmpeg/run.js';
 import { HlsOutput, segmentsOf } from '../../recorder/outputs/hls.js';
 import { tsVideoSpan } from '../../recorder/outputs/ts-duration.js';
-import type { StorageTarget } from '../../recorder/storage/target.js';
+import type { Destination } from '../../recorder/storage/target.js';
 import { damaged, damageOf, fragmentedMp4, intermediateMkv } from '../helpers/media-samples.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -20,14 +20,16 @@ const dir = scratchDir('media-readers');
 const marker = { WEBRECORD_TEST: randomUUID() };
 const recording = intermediateMkv(dir, 'recording.mkv', 5);
 
-/** Storage that publishes the live directory as is: finalize() only needs its URLs. */
-function liveStorage(liveDir: string): StorageTarget {
+/** A destination that publishes the live directory as is: finalize() only needs its URL. */
+function liveDestination(liveDir: string): Destination {
+  const nothingToUpload = async () => {
+    throw new Error('HLS publishes in place');
+  };
   return {
-    liveDir: async () => liveDir,
-    urlOf: (taskId, name) => `http://127.0.0.1/${taskId}/${name}`,
-    put: async () => {
-      throw new Error('HLS publishes in place');
-    },
+    store: { name: 'test', put: nothingToUpload, beginMultipart: nothingToUpload, remove: nothingToUpload, urlOf: (key) => `http://127.0.0.1/${key}` },
+    localDir: liveDir,
+    keyFor: (name) => `t/${name}`,
+    complete: async (key) => ({ url: `http://127.0.0.1/${key}` }),
   };
 }
 
@@ -39,7 +41,7 @@ async function hlsOutput(name: string, key?: Buffer): Promise<{ output: HlsOutpu
     attempt: 1,
     segmentSeconds: 2,
     tmpDir: dir,
-    storage: liveStorage(liveDir),
+    destination: liveDestination(liveDir),
     ...(key ? { key: { key, authUrl: 'http://127.0.0.1/key' } } : {}),
   });
   const args = output.addTo(new FfmpegArgs().input(recording.path, { format: 'matroska' })).toArgs();

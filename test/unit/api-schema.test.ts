@@ -50,7 +50,8 @@ describe('Start data', () => {
       CallbackURL: 'http://xxx/webrecord/callback',
       MaxDurationLimit: 21600,
       Output: {
-        Cos: { Domain: 'abc.xxx.com', Bucket: 'webrecord-xxx', Region: 'ap-shanghai', TargetDir: '11234/', TargetName: 'record-file-name.mp4' },
+        // (The seed's bucket is the placeholder "webrecord-xxx"; a real one is <name>-<appid>.)
+        Cos: { Domain: 'abc.xxx.com', Bucket: 'webrecord-1250000000', Region: 'ap-shanghai', TargetDir: '11234/', TargetName: 'record-file-name.mp4' },
         Vod: {
           MediaInfo: { MediaName: 'test', ExpireTime: '2023-10-01T10:00:00Z', StorageRegion: 'ap-shanghai', ClassId: 1 },
           ProcedureInfo: { Procedure: '', SessionContext: '' },
@@ -101,6 +102,11 @@ describe('Start data', () => {
     ['Output not an object', { RecordURL: 'http://a.test', Output: 'cos' }, /^Data\.Output must be an object$/],
     ['TargetName with a slash', { RecordURL: 'http://a.test', Output: { Cos: { TargetName: '../x.mp4' } } }, /TargetName must be a file name/],
     ['SessionContext too long', { RecordURL: 'http://a.test', Output: { Vod: { ProcedureInfo: { SessionContext: 'x'.repeat(1001) } } } }, /SessionContext must be a string of 0 to 1000/],
+    ['a bucket name without its appid', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'webrecord-xxx' } } }, /^Data\.Output\.Cos\.Bucket must be a COS bucket name, <name>-<appid>/],
+    ['a bucket name with capitals', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'Media-1250000000' } } }, /^Data\.Output\.Cos\.Bucket must be a COS bucket name/],
+    ['ExpireTime a date without a time', { RecordURL: 'http://a.test', Output: { Vod: { MediaInfo: { ExpireTime: '2027-01-01' } } } }, /ExpireTime must be an ISO 8601 time/],
+    ['ExpireTime in another format', { RecordURL: 'http://a.test', Output: { Vod: { MediaInfo: { ExpireTime: 'Jan 1 2027 10:00' } } } }, /ExpireTime must be an ISO 8601 time/],
+    ['SourceContext too long', { RecordURL: 'http://a.test', Output: { Vod: { SourceContext: 's'.repeat(251) } } }, /SourceContext must be a string of 0 to 250/],
     ['ExpireTime not a time', { RecordURL: 'http://a.test', Output: { Vod: { MediaInfo: { ExpireTime: 'soon' } } } }, /ExpireTime must be an ISO 8601 time/],
     ['RecordId too long', { RecordURL: 'http://a.test', RecordId: 'r'.repeat(65) }, /^Data\.RecordId must be a string of 1 to 64/],
     ['ReadyTimeout too long', { RecordURL: 'http://a.test', ReadyTimeout: 61 }, /^Data\.ReadyTimeout must be an integer in \[0, 60\]$/],
