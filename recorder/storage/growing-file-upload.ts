@@ -4,8 +4,8 @@
 import { open, stat } from 'node:fs/promises';
 import type { MultipartUpload, ObjectStore } from './target.js';
 
-/** The first parts' size; it doubles every PARTS_PER_SIZE parts, so 10,000 parts hold 60 GB. */
-export const FIRST_PART_BYTES = 2 << 20;
+/** The first parts' size (COS's least); it doubles every PARTS_PER_SIZE parts, so 10,000 parts hold 60 GB. */
+export const FIRST_PART_BYTES = 1 << 20;
 const PARTS_PER_SIZE = 2000;
 
 export class GrowingFileUpload {
