@@ -5,6 +5,7 @@
 // recording's own files too, for the folders that are other disks (a shared intermediate mount, say),
 // and the places a new recording will write are judged before a job is taken. (ffmpeg's HLS muxer
 // carries on silently past a segment it could not write: the space must be watched, not the errors.)
+import { stat } from 'node:fs/promises';
 import { freeBytes } from '../lib/disk-space.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -76,9 +77,14 @@ export class DiskGuard {
       for (const r of list) r.diskFull?.(why);
       return;
     }
+    // A file on DATA_DIR's own disk was judged above, as DATA_DIR: read again a moment later it could
+    // be under the floor and be named by its path, which says less.
+    const dataDev = await stat(this.dataDir).then((s) => s.dev, () => null);
     for (const r of list) {
       for (const path of r.writesTo?.() ?? []) {
+        const dev = await stat(path).then((s) => s.dev, () => null);
         // A path that cannot be read (not made yet, gone) is not judged; its writes say for themselves.
+        if (dev === null || dev === dataDev) continue;
         const left = await freeBytes(path).catch(() => null);
         if (left === null || left >= floor) continue;
         this.log.error({ taskId: r.taskId, path, freeMb: mb(left) }, 'the disk a recording writes to is nearly full: ending it with what it holds');
