@@ -80,6 +80,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
           vod: !!settings.cloud.vod,
           ...(settings.cloud.cos?.bucket ? { cosBucket: settings.cloud.cos.bucket } : {}),
           ...(settings.cloud.cos?.region ? { cosRegion: settings.cloud.cos.region } : {}),
+          ...(settings.cloud.cos?.rawBucket ? { cosRawBucket: settings.cloud.cos.rawBucket } : {}),
         },
         recordIdTtlMs: settings.TASK_TTL_DAYS * 86_400_000,
         kek,

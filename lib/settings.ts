@@ -248,7 +248,7 @@ function readCloud(s: z.infer<typeof Env>): CloudSettings {
   };
   const cosKeys = pair('COS_SECRET_ID', 'COS_SECRET_KEY');
   const vodKeys = pair('VOD_SECRET_ID', 'VOD_SECRET_KEY') ?? cosKeys;
-  if (s.COS_BUCKET && !s.COS_REGION) throw new SettingsError('setting COS_REGION is required with COS_BUCKET');
+  if ((s.COS_BUCKET || s.COS_BUCKET_RAW) && !s.COS_REGION) throw new SettingsError(`setting COS_REGION is required with ${s.COS_BUCKET ? 'COS_BUCKET' : 'COS_BUCKET_RAW'}`);
   if (!cosKeys && (s.COS_BUCKET || s.COS_BUCKET_RAW)) throw new SettingsError(`setting COS_SECRET_ID and COS_SECRET_KEY are required with ${s.COS_BUCKET ? 'COS_BUCKET' : 'COS_BUCKET_RAW'}`);
   const cos = cosKeys && {
     credentials: { ...cosKeys, ...(s.COS_SESSION_TOKEN ? { token: s.COS_SESSION_TOKEN } : {}) },

@@ -20,6 +20,7 @@ import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
 import type { Destinations } from './storage/destinations.js';
+import { RawChunkUpload, type RawChunks } from './storage/raw-chunks.js';
 
 const FPS = 30;
 /** The capture has this long to send its first frame. */
@@ -48,6 +49,9 @@ export class CapturePipeline {
   private frameRate: FrameRateWatch | null = null;
   private stopGc: (() => void) | null = null;
   private publisher: Periodic | null = null;
+  private rawUpload: RawChunkUpload | null = null;
+  private rawChunks: RawChunks | null = null;
+  private rawClosed: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -62,6 +66,11 @@ export class CapturePipeline {
 
   get muxer(): LiveMuxer | null {
     return this.muxerOf;
+  }
+
+  /** Where the intermediate recording also goes up to (StorageType "cos"), and a promise of its last upload. */
+  get raw(): { chunks: RawChunks; settled: Promise<void> } | null {
+    return this.rawChunks && { chunks: this.rawChunks, settled: this.rawClosed };
   }
 
   /** The intermediate file (once started). */
@@ -93,6 +102,12 @@ export class CapturePipeline {
       log.error({ err: String(err) }, 'writing the intermediate file failed');
       this.d.fault({ kind: 'disk', why: diskFault(err, sinkPath) ?? `writing ${sinkPath} failed (${(err as NodeJS.ErrnoException).code ?? err.message})` });
     };
+    this.rawChunks = destinations.raw(TaskID, request);
+    if (this.rawChunks) {
+      const sink = this.sink;
+      this.rawUpload = new RawChunkUpload(this.rawChunks, attempt, sinkPath, () => sink.bytes, log);
+      this.rawUpload.start();
+    }
     const output = await planOutput(this.job, { config, destinations, marker });
     this.outputOf = output;
     const muxer = LiveMuxer.start(config.ffmpegPath, output, marker);
@@ -177,6 +192,8 @@ export class CapturePipeline {
     this.stopGc = null;
     if (this.capture) await this.capture.stop();
     if (this.sink) await this.sink.close();
+    // The last second goes up beside the finishing; the raw chunks are removed only after it.
+    if (this.rawUpload) this.rawClosed = this.rawUpload.close();
     return (this.sink?.bytes ?? 0) > 0;
   }
 
@@ -186,5 +203,6 @@ export class CapturePipeline {
     this.publisher?.stop();
     this.stopGc?.();
     this.muxerOf?.abort();
+    if (this.rawUpload) this.rawClosed = this.rawUpload.close();
   }
 }

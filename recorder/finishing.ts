@@ -15,8 +15,16 @@ import type { FfmpegError } from './ffmpeg/run.js';
 import { type Output, UploadFailed } from './outputs/output.js';
 import { remake } from './outputs/plan.js';
 import type { LiveMuxer } from './sinks/live-muxer.js';
+import { removeRaw, type RawChunks } from './storage/raw-chunks.js';
 
-export type FinishDeps = { config: RecorderConfig; events: TaskEvents; marker: Marker; log: Logger };
+export type FinishDeps = {
+  config: RecorderConfig;
+  events: TaskEvents;
+  marker: Marker;
+  log: Logger;
+  /** The intermediate recording in COS (StorageType "cos"), removed with the local one once settled. */
+  raw?: { chunks: RawChunks; settled: Promise<void> } | null;
+};
 
 /** Why a recording ended early: the task ends with this code even though it has a video. */
 export type Failure = { code: string; why: string };
@@ -99,6 +107,12 @@ export async function reportResult(d: FinishDeps, taskId: string, videos: Video[
     return false;
   }
   await rm(intermediateDir(d.config, taskId), { recursive: true, force: true });
+  if (d.raw) {
+    const { chunks, settled } = d.raw;
+    await settled;
+    // What stays behind is only clutter, in the user's bucket: said, not failed on.
+    await removeRaw(chunks).catch((err) => d.log.warn({ err: String(err), store: chunks.store.name, prefix: chunks.prefix }, 'the raw chunks could not be removed'));
+  }
   return true;
 }
 

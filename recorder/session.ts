@@ -170,9 +170,10 @@ export class Session {
 
     if (this.progressTimer) clearInterval(this.progressTimer);
     const { output, muxer, intermediatePath } = this.pipeline;
-    const videos = await completeOutput(this.finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
+    const finishing = { ...this.finishing, raw: this.pipeline.raw };
+    const videos = await completeOutput(finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
     if (!videos) return;
-    await reportResult(this.finishing, this.job.TaskID, videos, failure);
+    await reportResult(finishing, this.job.TaskID, videos, failure);
     this.timings.total = Math.round(performance.now() - stopAt);
     this.log.info({ stopMs: this.timings, fps: this.pipeline.fps }, 'finished');
   }

@@ -15,7 +15,7 @@ for room in unit integration e2e; do
   [ -d "test/$room" ] || continue
   while IFS= read -r f; do
     case "$f" in
-      test/unit/*|test/integration/api-fuzz.*|test/integration/app-auth.*|test/integration/callback-policy.*|test/integration/limits.*|test/integration/routing.*|test/integration/runtime-drivers.*|test/integration/fake-*|test/integration/ffmpeg-bounds.*|test/integration/fmp4-duration.*|test/integration/media-readers.*|test/integration/damaged-intermediate.*) light+=("$f") ;;
+      test/unit/*|test/integration/api-fuzz.*|test/integration/app-auth.*|test/integration/callback-policy.*|test/integration/limits.*|test/integration/routing.*|test/integration/runtime-drivers.*|test/integration/fake-*|test/integration/storage-uploads.*|test/integration/ffmpeg-bounds.*|test/integration/fmp4-duration.*|test/integration/media-readers.*|test/integration/damaged-intermediate.*) light+=("$f") ;;
       *) heavy+=("$f") ;;
     esac
   done < <(find "test/$room" -name '*.test.ts' | sort)

@@ -6,6 +6,7 @@ import { isRedisUnavailable, type RedisClient } from '../lib/redis-connect.js';
 import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
 import { type CommandOutcome, type Health, ServiceUnavailableError, type StartOutcome, type TaskGateway } from '../protocol/gateway.js';
 import { keys } from '../protocol/keys.js';
+import { rawPlaceOf } from '../protocol/raw-place.js';
 import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
 import { toDescribe, type DescribeView, TaskViewSource } from '../protocol/task.js';
 import type { ActorStore } from '../wrangler-free-runtime/actor-store.js';
@@ -19,6 +20,8 @@ export type Capabilities = {
   /** The deployment's default bucket and region (COS_BUCKET, COS_REGION), if any. */
   cosBucket?: string;
   cosRegion?: string;
+  /** Where StorageType "cos" keeps intermediate recordings (COS_BUCKET_RAW), if set. */
+  cosRawBucket?: string;
 };
 
 /** How the gateway reaches tasks: the router, or anything that delivers like it. */
@@ -159,9 +162,8 @@ export class RuntimeGateway implements TaskGateway {
   }
 
   private refuse(r: StartRequest): string | null {
-    if (r.StorageType === 'cos') {
-      // Not built yet (issue 15): refused rather than silently kept on disk.
-      return 'Data.StorageType "cos" is not available on this service yet: use "cfs" (the default)';
+    if (r.StorageType === 'cos' && !this.d.capabilities.cos) {
+      return 'Data.StorageType "cos" needs COS to be configured on this service (COS credentials, and COS_BUCKET_RAW or COS_BUCKET)';
     }
     if (r.Output.Cos && !this.d.capabilities.cos) {
       return 'Data.Output.Cos needs COS to be configured on this service (COS_BUCKET, COS_REGION and credentials)';
@@ -176,6 +178,8 @@ export class RuntimeGateway implements TaskGateway {
     if (cos?.Bucket && !(cos.Region ?? this.d.capabilities.cosRegion)) {
       return 'Data.Output.Cos.Region is needed: this service has no default region (COS_REGION)';
     }
+    const raw = rawPlaceOf('', r, { bucket: this.d.capabilities.cosBucket, region: this.d.capabilities.cosRegion, rawBucket: this.d.capabilities.cosRawBucket });
+    if (raw && 'error' in raw) return raw.error;
     return null;
   }
 }

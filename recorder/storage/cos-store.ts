@@ -1,5 +1,6 @@
 // A COS bucket as an object store, through cos-nodejs-sdk-v5. Every call is tried again while its
-// failure may pass (retry.ts). With an endpoint (COS_ENDPOINT) every request goes to that address
+// failure may pass (retry.ts), with back-off: the SDK's own retries (up to four sends of a 5xx'd
+// request, at once) cover a blip, ours an outage of seconds. With an endpoint (COS_ENDPOINT) every request goes to that address
 // while keeping the bucket's own host name in the Host header and the signature (the SDK's `Ip`):
 // private endpoints, and the tests' signature-checking COS.
 import { createReadStream } from 'node:fs';

@@ -2,14 +2,16 @@
 // named a bucket (Output.Cos) or the deployment has a default one (COS_BUCKET), else local disk.
 import type { Logger } from '../../lib/logger.js';
 import type { StoredRequest } from '../../protocol/api.js';
+import { rawPlaceOf } from '../../protocol/raw-place.js';
 import { type CosAccess, CosStore } from './cos-store.js';
 import { LocalStore, localDestination } from './local.js';
+import type { RawChunks } from './raw-chunks.js';
 import type { Destination, Published } from './target.js';
 import { type VodAccess, vodDestination } from './vod.js';
 
 export type StorageConfig = {
   /** COS credentials and endpoint, with the deployment's default bucket; null: no COS. */
-  cos: (CosAccess & { bucket?: string; region?: string }) | null;
+  cos: (CosAccess & { bucket?: string; region?: string; rawBucket?: string }) | null;
   vod: VodAccess | null;
 };
 
@@ -44,5 +46,15 @@ export class Destinations {
       };
     }
     return localDestination(this.local, taskId);
+  }
+
+  /** Where the task's intermediate recording goes up to (StorageType "cos"), or null (kept on disk only). */
+  raw(taskId: string, request: StoredRequest): RawChunks | null {
+    const { cos } = this.config;
+    const place = rawPlaceOf(taskId, request, cos ?? {});
+    if (!place) return null;
+    if ('error' in place) throw new Error(place.error);
+    if (!cos) throw new Error('Data.StorageType "cos" needs COS credentials on this recorder (COS_SECRET_ID and COS_SECRET_KEY)');
+    return { store: new CosStore(place.bucket, place.region, cos, this.log), prefix: place.prefix };
   }
 }

@@ -54,7 +54,7 @@ const cases: Case[] = [
   { what: 'an unknown Muxer', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'flv' } } }), code: 'InvalidParam', message: /Muxer must be "mp4" or "hls"/ },
   { what: 'EncryptKey without AuthUrl', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'ab'.repeat(16) } } }), code: 'InvalidParam', message: /^AuthUrl missing/ },
   { what: 'COS output on a service without COS', body: body('Start', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'b-1250000000' } } }), code: 'InvalidParam', message: /^Data\.Output\.Cos needs COS to be configured/ },
-  { what: 'StorageType cos (not built yet)', body: body('Start', { RecordURL: 'http://a.test', StorageType: 'cos' }), code: 'InvalidParam', message: /^Data\.StorageType "cos" is not available/ },
+  { what: 'StorageType cos on a service without COS', body: body('Start', { RecordURL: 'http://a.test', StorageType: 'cos' }), code: 'InvalidParam', message: /^Data\.StorageType "cos" needs COS to be configured on this service/ },
   { what: 'Pause without TaskID', body: body('Pause', {}), code: 'InvalidParam', message: /^TaskID missing$/ },
   { what: 'Stop with a numeric TaskID', body: body('Stop', { TaskID: 42 }), code: 'InvalidParam', message: /^Data\.TaskID must be a string$/ },
   { what: 'Describe of an unknown task', body: body('Describe', { TaskID: 'no-such-task' }), code: 'TaskNotFound', message: /no-such-task/ },

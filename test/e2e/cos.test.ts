@@ -11,7 +11,7 @@ import { type FakeCos, startFakeCos } from '../helpers/fake-cos.js';
 import { analyse, decodeErrors, HLS_INPUT, hlsToMp4 } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
 import { type Answer, type RunningService, startService } from '../helpers/service.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const BUCKET = 'media-1250000000';
 const REGION = 'ap-guangzhou';
@@ -51,8 +51,8 @@ after(async () => {
 const domain = () => `${cos.url}/${BUCKET}`;
 
 /** Records `seconds`, then stops; answers the finished task, with when it was stopped. */
-async function record(output: Record<string, unknown>, seconds: number, page = 'counter.html'): Promise<{ task: Answer; recordingAt: number; stopAt: number }> {
-  const started = await svc.api('Start', { RecordURL: pages.url(page), Output: output });
+async function record(output: Record<string, unknown>, seconds: number, page = 'counter.html', more: Record<string, unknown> = {}): Promise<{ task: Answer; recordingAt: number; stopAt: number }> {
+  const started = await svc.api('Start', { RecordURL: pages.url(page), Output: output, ...more });
   assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
   const id = started.TaskID as string;
   await svc.waitForStatus(id, 'recording', 30_000);
@@ -113,8 +113,8 @@ describe('recordings to COS', () => {
     assert.ok(cos.object(BUCKET, `${task.TaskID}/named.mp4`), 'the object exists');
   });
 
-  it('HLS with AES-128: every segment and the final playlist are objects; it plays back from the bucket with the key', async () => {
-    const { task, recordingAt, stopAt } = await record({ Cos: { Domain: domain() }, Video: { Muxer: 'hls', EncryptKey: HLS_KEY, AuthUrl: keyUrl } }, 6);
+  it('HLS with AES-128, StorageType "cos": every segment and the final playlist are objects; it plays back from the bucket with the key; the raw chunks went up while recording and are gone after', async () => {
+    const { task, recordingAt, stopAt } = await record({ Cos: { Domain: domain() }, Video: { Muxer: 'hls', EncryptKey: HLS_KEY, AuthUrl: keyUrl } }, 6, 'counter.html', { StorageType: 'cos' });
     assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
     const v = task.Result.Videos[0];
     const key = `${task.TaskID}/index.m3u8`;
@@ -132,6 +132,11 @@ describe('recordings to COS', () => {
     await hlsToMp4(v.FileURL, file);
     assert.equal(await decodeErrors(v.FileURL, HLS_INPUT), '', 'decodes fully, decrypted with the key at AuthUrl');
     assertMedia(file, (stopAt - recordingAt) / 1000);
+    // The intermediate recording went up beside it, in the target bucket under raw/<TaskID>/, and
+    // was removed once the result was reported.
+    const raw = cos.log.filter((r) => r.op === 'putObject' && r.status === 200 && r.key.startsWith(`raw/${task.TaskID}/1/`));
+    assert.ok(raw.filter((r) => r.at < stopAt).length >= 3, `raw chunks went up while recording (${raw.length} in all)`);
+    await waitFor(() => !cos.keys(BUCKET, 'raw/').length, { timeoutMs: 5000, what: () => `no raw chunk left (left: ${cos.keys(BUCKET, 'raw/').join(', ')})` });
   });
 
   it('two 503s, then success: delivered', async () => {
