@@ -136,8 +136,9 @@ export async function decodeErrors(input: string, inputArgs: string[] = []): Pro
   // passthrough: variable frame rate is normal here; only real decoding problems count.
   const r = await runAsync('ffmpeg', ['-v', 'error', ...inputArgs, '-i', input, '-fps_mode', 'passthrough', '-f', 'null', '-']);
   // The null muxer re-times variable-rate frames into its own time base and may then complain of
-  // equal timestamps; that is about its rounding, not the file. Every decoder message still counts.
-  const complaints = r.stderr.split('\n').filter((l) => l && !/non monotonically increasing dts to muxer/.test(l));
+  // equal timestamps; that is about its rounding, not the file (nor is ffmpeg's "Last message
+  // repeated" after it: a repeated real message is still there once). Every decoder message counts.
+  const complaints = r.stderr.split('\n').filter((l) => l && !/non monotonically increasing dts to muxer|^\s*Last message repeated \d+ times$/.test(l));
   return complaints.join('\n') + (r.code === 0 ? '' : `exit ${r.code}`);
 }
 
