@@ -78,7 +78,6 @@ describe('the intermediate recording in COS (StorageType "cos")', () => {
       assert.equal(a.info.audio?.codec, 'aac');
       assert.ok(a.info.duration >= 4, `${a.info.duration} s recovered, want ≥ 4`);
       assert.ok(Math.abs(v.FileDuration - a.info.duration) < 0.05);
-      assert.ok(a.distinctPerSecond >= 25, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
       assert.equal(existsSync(join(secondDir, 'cfs', id)), false, 'the second recorder had no local copy: it used the bucket');
       await waitFor(() => !cos.keys(RAW_BUCKET, `raw/${id}/`).length, { timeoutMs: 5000, what: () => `the raw chunks removed (left: ${cos.keys(RAW_BUCKET, `raw/${id}/`).join(', ')})` });
       assert.deepEqual(cos.keys(BUCKET, 'raw/'), [], 'nothing raw in the target bucket: COS_BUCKET_RAW holds it');
