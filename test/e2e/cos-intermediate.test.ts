@@ -1,10 +1,15 @@
 // StorageType "cos": the intermediate recording goes up to COS while recording, so a recorder killed
-// mid-recording is recovered by another on a machine of its own (its own DATA_DIR, nothing shared
-// but Redis and the bucket), and the raw chunks go once the result is safe.
+// mid-recording, its disk lost with it, is still recovered: the next recorder rebuilds the recording
+// from the bucket, and the raw chunks go once the result is safe. The next recorder also ends what
+// the dead one left running in its place, and nothing of anyone else's. (The same recovery from a
+// shared DATA_DIR is many-hosts.test.ts's; a restart on the same DATA_DIR is recovery.test.ts's.)
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { isAlive } from '../../lib/child-process.js';
+import { recorderHome } from '../../recorder/recorder.js';
 import { type FakeCos, startFakeCos } from '../helpers/fake-cos.js';
 import { analyse, decodeErrors } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
@@ -48,21 +53,34 @@ describe('the intermediate recording in COS (StorageType "cos")', () => {
     await pages?.close();
   });
 
-  it('a recorder killed with SIGKILL 5 s in: another, on its own DATA_DIR, rebuilds the recording from COS_BUCKET_RAW and finishes it (RecorderLost, ≥ 4 s); the raw chunks are removed', async () => {
-    const first = await startRecorderProcess(env, scratchDir('cos-raw-first'));
-    const started = await api.api('Start', { RecordURL: pages.url('counter.html'), StorageType: 'cos', Output: { Cos: { TargetName: 'recovered.mp4', Domain: `${cos.url}/${BUCKET}` } } });
+  it('a recorder killed with SIGKILL 5 s in, its local copy lost: the next ends its leftovers only, rebuilds the recording from COS_BUCKET_RAW and finishes it (RecorderLost, ≥ 4 s); the raw chunks are removed', async () => {
+    const dataDir = scratchDir('cos-raw');
+    const first = await startRecorderProcess(env, dataDir);
+    const started = await api.api('Start', { Width: 640, Height: 360, RecordURL: pages.url('counter.html'), StorageType: 'cos', Output: { Cos: { TargetName: 'recovered.mp4', Domain: `${cos.url}/${BUCKET}` } } });
     assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
     const id = started.TaskID as string;
     await api.waitForStatus(id, 'recording', 30_000);
     await sleep(5000);
     const raw = cos.keys(RAW_BUCKET, `raw/${id}/1/`);
     assert.ok(raw.length >= 3, `raw chunks went up while recording (${raw.length})`);
+    assert.ok(processesOf(first.runMarker).length > 2, 'its Chromium is running');
     await first.stop('SIGKILL');
-    await waitFor(() => processesOf(first.runMarker).length === 0, { timeoutMs: 5000, what: 'no orphans of the killed recorder' });
+    await waitFor(() => processesOf(first.runMarker).length === 0, { timeoutMs: 5000, what: () => `no orphans of the killed recorder (left: ${processesOf(first.runMarker).join(', ')})` });
+    // The machine's disk went with it: the bucket is all there is.
+    rmSync(join(dataDir, 'cfs', id), { recursive: true, force: true });
 
-    const secondDir = scratchDir('cos-raw-second');
-    const second = await startRecorderProcess(env, secondDir);
+    // Leftovers of a dead recorder of this place are ended by the next one; others' are not.
+    const home = recorderHome(dataDir);
+    const fake = (vars: Record<string, string>) => spawn('sleep', ['600'], { env: { ...process.env, ...vars }, stdio: 'ignore' });
+    const leftover = fake({ WEBRECORD_RECORDER_HOME: home, WEBRECORD_RECORDER_PID: String(first.child.pid) });
+    const elsewhere = fake({ WEBRECORD_RECORDER_HOME: 'someone-else', WEBRECORD_RECORDER_PID: String(first.child.pid) });
+    const living = fake({ WEBRECORD_RECORDER_HOME: home, WEBRECORD_RECORDER_PID: String(process.pid) });
+    const second = await startRecorderProcess(env, dataDir);
     try {
+      await waitFor(() => !isAlive(leftover.pid!), { timeoutMs: 5000, what: 'the leftover to be ended' });
+      assert.ok(isAlive(elsewhere.pid!), "another place's process is left alone");
+      assert.ok(isAlive(living.pid!), "a live recorder's process is left alone");
+
       const task = await api.waitForStatus(id, 'finished', 60_000);
       assert.equal(task.Result.ErrorCode, 'RecorderLost', JSON.stringify(task.Result));
       const v = task.Result.Videos[0];
@@ -70,18 +88,20 @@ describe('the intermediate recording in COS (StorageType "cos")', () => {
       assert.equal(v.FileURL, `${cos.url}/${BUCKET}/${id}/recovered.mp4`);
       const res = await fetch(v.FileURL);
       assert.equal(res.status, 200);
-      const file = join(secondDir, `${id}.mp4`);
+      const file = join(dataDir, `${id}.mp4`);
       writeFileSync(file, Buffer.from(await res.arrayBuffer()));
       assert.equal(await decodeErrors(file), '', 'decodes fully');
       const a = analyse(file);
       assert.equal(a.info.video?.codec, 'h264');
       assert.equal(a.info.audio?.codec, 'aac');
+      assert.deepEqual([a.info.video?.width, a.info.video?.height], [640, 360]);
       assert.ok(a.info.duration >= 4, `${a.info.duration} s recovered, want ≥ 4`);
       assert.ok(Math.abs(v.FileDuration - a.info.duration) < 0.05);
-      assert.equal(existsSync(join(secondDir, 'cfs', id)), false, 'the second recorder had no local copy: it used the bucket');
+      assert.equal(existsSync(join(dataDir, 'cfs', id)), false, 'no local copy was made: the bucket was used');
       await waitFor(() => !cos.keys(RAW_BUCKET, `raw/${id}/`).length, { timeoutMs: 5000, what: () => `the raw chunks removed (left: ${cos.keys(RAW_BUCKET, `raw/${id}/`).join(', ')})` });
       assert.deepEqual(cos.keys(BUCKET, 'raw/'), [], 'nothing raw in the target bucket: COS_BUCKET_RAW holds it');
     } finally {
+      for (const p of [elsewhere, living, leftover]) p.kill('SIGKILL');
       await second.stop();
     }
   });

@@ -27,10 +27,12 @@ after(async () => {
 });
 
 const { start, ok, finishedVideo, assertVideo, chromiumOf } = recordingSteps(() => svc);
+/** Recordings here are small: what they show is how they end, and the machine is shared with another file. */
+const SMALL = { Width: 640, Height: 360 };
 
 describe('how a recording ends', () => {
   it('ManualStart never called, then Stop → finished with NothingRecorded and no videos', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html'), ManualStart: true });
+    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html'), ManualStart: true });
     await sleep(2500); // the page is loaded and waiting
     await ok('Stop', id);
     const task = await svc.waitForStatus(id, 'finished', 30_000);
@@ -42,7 +44,7 @@ describe('how a recording ends', () => {
 
   it('Stop the moment the task turns recording → a short video, never NothingRecorded', async () => {
     for (let i = 0; i < 3; i++) {
-      const id = await start({ RecordURL: pages.url('counter.html') });
+      const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
       await svc.waitForStatus(id, 'recording', 30_000);
       await ok('Stop', id);
       const { task, file } = await finishedVideo(id, 30_000);
@@ -53,10 +55,10 @@ describe('how a recording ends', () => {
 
 
   it('MaxDurationLimit 4 → stops by itself at 4 ± 1 s', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html'), MaxDurationLimit: 4 });
+    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html'), MaxDurationLimit: 4 });
     const { task, file } = await finishedVideo(id, 60_000);
     assert.ok(task.CancelTime, 'the limit stopped it');
-    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 4, tolerance: 1 });
+    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 4, tolerance: 1 });
   });
 
 
@@ -85,7 +87,7 @@ describe('how a recording ends', () => {
 
 
   it('a browser that dies mid-recording: RecordFailed, with the video of what was recorded', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
+    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
     await sleep(4000);
     const [main] = chromiumOf(id, (args) => !args.includes('--type='));
@@ -97,12 +99,12 @@ describe('how a recording ends', () => {
     const res = await fetch(task.Result.Videos[0].FileURL);
     const file = join(svc.dataDir, `${id}.mp4`);
     writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 3.5, tolerance: 1 });
+    assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 3.5, tolerance: 1 });
   });
 
 
   it("the page's Chromium runs as webrecord-browser with its sandbox on (seccomp in the renderers), and that user can read nothing of DATA_DIR", async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
+    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
     const uid = Number(spawnSync('id', ['-u', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
     const gid = Number(spawnSync('id', ['-g', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
@@ -134,7 +136,7 @@ describe('how a recording ends', () => {
 
 
   it('no Chromium, ffmpeg or redis-server outlives the service', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
+    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
     assert.ok(processesOf(svc.runMarker).length > 1, 'while recording, its processes are there to count');
     await svc.stop('SIGTERM');

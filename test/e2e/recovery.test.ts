@@ -1,17 +1,14 @@
-// No recording is lost: a recorder killed mid-recording, or the whole service, and the task still
-// ends finished (RecorderLost) with everything recorded up to the last chunk.
+// No recording is lost: the whole service killed mid-recording and started again on the same
+// DATA_DIR, and the task still ends finished (RecorderLost) with everything recorded up to the last
+// chunk. (A recorder killed while others run: many-hosts.test.ts, cos-intermediate.test.ts.)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isAlive } from '../../lib/child-process.js';
-import { recorderHome } from '../../recorder/recorder.js';
 import { download } from '../helpers/download.js';
 import { decodeErrors, mediaInfo } from '../helpers/media.js';
 import { type PageServer, startPageServer } from '../helpers/pages.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { scratchDir } from '../helpers/scratch.js';
-import { type Answer, processesOf, type RunningService, startRecorderProcess, startService } from '../helpers/service.js';
+import { type Answer, processesOf, type RunningService, startService } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 let pages: PageServer;
@@ -36,65 +33,18 @@ async function assertLostButKept(svc: RunningService, task: Answer, minSeconds: 
   assert.equal(info.audio?.codec, 'aac');
 }
 
-describe('a recorder killed with SIGKILL 5 s into a recording', () => {
-  let redis: TestRedis;
-  let api: RunningService;
-  const dataDir = scratchDir('recovery');
-
-  before(async () => {
-    redis = await startTestRedis();
-    api = await startService({ REDIS_URL: redis.url, ROLE: 'api' }, { dataDir });
-  });
-  after(async () => {
-    await api?.stop();
-    await redis?.stop();
-  });
-
-  it('another recorder finishes the task from the intermediate file: RecorderLost, ≥ 4 s of video, no orphans', async () => {
-    const env = { REDIS_URL: redis.url, PUBLIC_URL: api.url, RECORDER_SLOTS: '1' };
-    const first = await startRecorderProcess(env, dataDir);
-    const { TaskID: id } = await api.api('Start', { RecordURL: pages.url('counter.html') });
-    await api.waitForStatus(id, 'recording', 30_000);
-    await sleep(5000);
-    assert.ok(processesOf(first.runMarker).length > 2, 'its Chromium is running');
-    await first.stop('SIGKILL');
-    await waitFor(() => processesOf(first.runMarker).length === 0, {
-      timeoutMs: 5000,
-      what: () => `no orphans of the killed recorder (left: ${processesOf(first.runMarker).join(', ')})`,
-    });
-
-    // Leftovers of a dead recorder of this place are ended by the next one; others' are not.
-    const home = recorderHome(dataDir);
-    const fake = (vars: Record<string, string>) => spawn('sleep', ['600'], { env: { ...process.env, ...vars }, stdio: 'ignore' });
-    const leftover = fake({ WEBRECORD_RECORDER_HOME: home, WEBRECORD_RECORDER_PID: String(first.child.pid) });
-    const elsewhere = fake({ WEBRECORD_RECORDER_HOME: 'someone-else', WEBRECORD_RECORDER_PID: String(first.child.pid) });
-    const living = fake({ WEBRECORD_RECORDER_HOME: home, WEBRECORD_RECORDER_PID: String(process.pid) });
-    const second = await startRecorderProcess(env, dataDir);
-    try {
-      await waitFor(() => !isAlive(leftover.pid!), { timeoutMs: 5000, what: 'the leftover to be ended' });
-      assert.ok(isAlive(elsewhere.pid!), "another place's process is left alone");
-      assert.ok(isAlive(living.pid!), "a live recorder's process is left alone");
-
-      const task = await api.waitForStatus(id, 'finished', 60_000);
-      await assertLostButKept(api, task, 4);
-    } finally {
-      elsewhere.kill('SIGKILL');
-      living.kill('SIGKILL');
-      leftover.kill('SIGKILL');
-      await second.stop();
-    }
-  });
-});
-
 describe('the whole service killed with SIGKILL and started again on the same DATA_DIR', () => {
-  it('the interrupted task finishes with what was recorded', async () => {
+  it('nothing of it outlives it, and the interrupted task finishes with what was recorded', async () => {
     const dataDir = scratchDir('restart');
     const svc = await startService({}, { dataDir });
-    const { TaskID: id } = await svc.api('Start', { RecordURL: pages.url('counter.html') });
+    const { TaskID: id } = await svc.api('Start', { Width: 640, Height: 360, RecordURL: pages.url('counter.html') });
     await svc.waitForStatus(id, 'recording', 30_000);
     await sleep(5000);
+    const during = processesOf(svc.runMarker).length;
+    assert.ok(during >= 3, `redis-server and Chromium are running (${during} processes)`);
     await svc.stop('SIGKILL');
-    await waitFor(() => processesOf(svc.runMarker).length === 0, { timeoutMs: 5000, what: 'its children to die with it' });
+    // Nothing outlives it: its redis-server, Chromium and ffmpeg die with it.
+    await waitFor(() => processesOf(svc.runMarker).length === 0, { timeoutMs: 5000, what: () => `its children to die with it (left: ${processesOf(svc.runMarker).join(', ')})` });
     const again = await startService({}, { dataDir });
     try {
       const task = await again.waitForStatus(id, 'finished', 60_000);

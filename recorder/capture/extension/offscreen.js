@@ -12,6 +12,11 @@
 /** @type {number | null} */ let firstFrameAt = null;
 /** Once a frame was reported as recorded, the file gets at least this much: the encoder needs a moment to output it. */
 const MIN_RECORDED_MS = 400;
+/** How long a Stop waits for the encoder's first frame (a loaded machine's first encode can take seconds). */
+const MAX_FIRST_DATA_MS = 5000;
+/** Whether a chunk with a frame in it (a Matroska Cluster) has gone to the recorder. */
+let framesSent = false;
+const CLUSTER_ID = [0x1f, 0x43, 0xb6, 0x75];
 
 function send(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
@@ -45,7 +50,9 @@ async function start(streamId, o) {
   });
   recorder = rec;
   rec.ondataavailable = (e) => {
-    if (e.data.size && ws && ws.readyState === WebSocket.OPEN) ws.send(e.data);
+    if (!e.data.size || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(e.data);
+    if (!framesSent) void e.data.arrayBuffer().then((b) => { if (holds(new Uint8Array(b), CLUSTER_ID)) framesSent = true; });
   };
   rec.onpause = () => send({ type: 'paused' });
   rec.onresume = () => send({ type: 'resumed' });
@@ -59,10 +66,7 @@ async function start(streamId, o) {
     const c = JSON.parse(String(m.data));
     if (c.type === 'pause' && rec.state === 'recording') rec.pause();
     else if (c.type === 'resume' && rec.state === 'paused') rec.resume();
-    else if (c.type === 'stop' && rec.state !== 'inactive') {
-      const wait = firstFrameAt === null ? 0 : Math.max(0, firstFrameAt + MIN_RECORDED_MS - performance.now());
-      setTimeout(() => rec.state !== 'inactive' && rec.stop(), wait);
-    }
+    else if (c.type === 'stop' && rec.state !== 'inactive') stopOnceRecorded(rec);
   };
   // If the recorder goes away, stop capturing rather than record into nothing.
   ws.onclose = () => {
@@ -73,6 +77,33 @@ async function start(streamId, o) {
   reportFirstFrame(video);
   rec.start(o.timesliceMs);
   return { ok: true, mimeType: rec.mimeType };
+}
+
+/**
+ * A frame reported as recorded must be in the file: Stop waits until a chunk holding frames went out
+ * (asking the encoder for what it has every 100 ms), and at least MIN_RECORDED_MS after the first frame;
+ * never more than MAX_FIRST_DATA_MS. Before the first frame nothing was reported: it stops at once.
+ */
+function stopOnceRecorded(rec) {
+  if (firstFrameAt === null) return rec.stop();
+  const until = performance.now() + MAX_FIRST_DATA_MS;
+  const check = () => {
+    if (rec.state === 'inactive') return;
+    const now = performance.now();
+    if ((framesSent && now >= firstFrameAt + MIN_RECORDED_MS) || now >= until) return rec.stop();
+    if (!framesSent) rec.requestData();
+    setTimeout(check, 100);
+  };
+  check();
+}
+
+/** Whether `bytes` holds `seq`. */
+function holds(bytes, seq) {
+  outer: for (let i = 0; i + seq.length <= bytes.length; i++) {
+    for (let j = 0; j < seq.length; j++) if (bytes[i + j] !== seq[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /** Tells the recorder when the first frame arrives and its exact size (not the window's). */
