@@ -3,10 +3,13 @@
 // recorder; on a private redis-server, one Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Hono } from 'hono';
 import { createEdgeApp } from './edge/app.js';
 import { appAuth } from './edge/app-auth.js';
 import { rateLimit as edgeRateLimit } from './edge/rate-limit.js';
+import { loadEnvFile } from './lib/env-file.js';
 import { loadKek } from './lib/key-wrap.js';
+import { Metrics } from './lib/metrics.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { connectRedis, parseClusterNodes, type RedisTarget } from './lib/redis-connect.js';
 import { redisRateLimiter } from './lib/rate-limiter.js';
@@ -30,6 +33,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
   const instance = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const marker = { WEBRECORD_INSTANCE: instance };
   const shutdown = new Shutdown(log, settings.SHUTDOWN_GRACE_MS + 10_000);
+  const metrics = new Metrics();
   try {
     const kek = loadKek(settings.KEY_WRAP_SECRET, dirs(settings.DATA_DIR).kek);
     let redis: RedisTarget;
@@ -75,6 +79,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
         callbackTimeoutMs: settings.CALLBACK_TIMEOUT_MS,
         urlPolicy: settings.urlPolicy,
         maxTasks: settings.MAX_TASKS,
+        onCallback: (delivered) => metrics.callback(delivered ? 'delivered' : 'failed'),
         capabilities: {
           cos: !!settings.cloud.cos,
           vod: !!settings.cloud.vod,
@@ -87,6 +92,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
         log: runtimeLog,
       });
       await runtime.start();
+      metrics.setQueue(runtime.queueLength);
       shutdown.add({ name: 'task runtime', run: () => runtime.stop(), onlyRedis: true });
       // The used signatures go by the auto-pipelined connection: one SET per signed call, batched.
       const auth = settings.apiKeys.length ? appAuth({ keys: settings.apiKeys, seen: redisSeenSignatures(conns.reads) }) : undefined;
@@ -97,7 +103,15 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
             clientAddress,
           })
         : undefined;
-      const edge = createEdgeApp({ gateway: runtime.gateway, auth, rateLimit, urlPolicy: settings.urlPolicy, log: log.child({ component: 'edge' }) });
+      const edge = createEdgeApp({
+        gateway: runtime.gateway,
+        auth,
+        rateLimit,
+        urlPolicy: settings.urlPolicy,
+        log: log.child({ component: 'edge' }),
+        observe: (action, code, seconds) => metrics.request(action, code, seconds),
+        metrics: () => metrics.text(),
+      });
       const http = await startHttpServer(edge, {
         host: settings.HOST,
         port: settings.PORT,
@@ -142,10 +156,13 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
           minFreeDiskBytes: settings.MIN_FREE_DISK_MB * 1024 * 1024,
           recordingMemoryBytes: settings.RECORDING_MEMORY_MB * 1024 * 1024,
           browserIdentity: resolveBrowserIdentity({ user: settings.BROWSER_USER, noSandbox: settings.CHROMIUM_NO_SANDBOX === '1' }),
+          metrics,
         },
         log.child({ component: 'recorder' }),
       );
       await recorder.start();
+      metrics.addRecorder({ recordings: () => recorder.activeCount, slotsFree: () => recorder.slotsFree, perRecording: () => recorder.recordingStats() });
+      if (settings.ROLE === 'recorder') await listenAsRecorder(settings, recorder, metrics, shutdown, log);
       // The recorder closes its recordings first, while the runtime is still there to take their events.
       shutdown.add({
         name: 'recorder',
@@ -162,8 +179,31 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
   return { stop: () => shutdown.run() };
 }
 
+
+/**
+ * A recorder-only host answers /healthz and /metrics on PORT, so it can be watched and scraped like
+ * any host. Not reachable (PORT taken by another process here): said, and it records all the same.
+ */
+async function listenAsRecorder(settings: Settings, recorder: Recorder, metrics: Metrics, shutdown: Shutdown, log: Logger): Promise<void> {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ ok: true, detail: { role: 'recorder', recordings: recorder.activeCount, slotsFree: recorder.slotsFree } }));
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await metrics.text();
+    return c.body(body, 200, { 'content-type': contentType });
+  });
+  try {
+    const http = await startHttpServer(app, { host: settings.HOST, port: settings.PORT, filesDir: dirs(settings.DATA_DIR).files, tls: settings.tls ?? undefined });
+    shutdown.add({ name: 'http server', run: () => http.close() });
+    log.info({ url: `${settings.tls ? 'https' : 'http'}://${settings.HOST}:${settings.PORT}` }, 'recorder health and metrics listening');
+  } catch (err) {
+    log.warn({ err: String(err), port: settings.PORT }, 'the recorder cannot listen on PORT: no /healthz or /metrics here (set PORT to a free port)');
+  }
+}
+
 let settings: Settings;
+let envFile: string | null = null;
 try {
+  envFile = loadEnvFile();
   settings = loadSettings();
 } catch (err) {
   if (!(err instanceof SettingsError)) throw err;
@@ -171,6 +211,7 @@ try {
   process.exit(1);
 }
 const log = createLogger(settings.LOG_LEVEL);
+if (envFile) log.info({ envFile }, 'settings read from the environment and an env file');
 try {
   const service = await startService(settings, log);
   let stopping = false;

@@ -59,6 +59,25 @@ export class RecorderBus {
     );
   }
 
+  /**
+   * The region's Start jobs no recorder has taken yet (the group's lag; null when Redis cannot tell,
+   * as after entries were deleted) and those taken but not yet acknowledged.
+   */
+  async queueLength(): Promise<{ waiting: number | null; taken: number }> {
+    const groups = (await this.redis.call('XINFO', 'GROUPS', keys.jobs(this.region)).catch((err: Error) => {
+      if (/no such key/i.test(err.message)) return [];
+      throw err;
+    })) as unknown[][];
+    for (const g of groups) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+      if (info.get('name') !== JOBS_GROUP) continue;
+      const lag = info.get('lag');
+      return { waiting: lag === null || lag === undefined ? null : Number(lag), taken: Number(info.get('pending') ?? 0) };
+    }
+    return { waiting: 0, taken: 0 };
+  }
+
   /** Sends one event; the caller numbers them (see TaskEvents in the recorder). */
   async emit(event: RecorderEvent): Promise<void> {
     await addJson(this.redis, keys.events(this.region), event);

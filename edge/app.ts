@@ -28,6 +28,10 @@ export type EdgeDeps = {
   rateLimit?: MiddlewareHandler<EdgeEnv>;
   /** Where RecordURL and CallbackURL may point (API.md "URL policy"); default: public addresses only. */
   urlPolicy?: UrlPolicy;
+  /** Told of every answered API request: its Action (`-` when none was read), ErrorCode (`OK`) and time. */
+  observe?: (action: string, code: string, seconds: number) => void;
+  /** The host's metrics in Prometheus text, served at /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 };
 
 /** The one endpoint, at every path the original product's clients call (API.md "Transport"). */
@@ -41,6 +45,14 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     const health = await deps.gateway.health();
     return c.json(health, health.ok ? 200 : 503);
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      const { contentType, body } = await metrics();
+      return c.body(body, 200, { 'content-type': contentType });
+    });
+  }
 
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
@@ -60,6 +72,14 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     return counted ? limit(c, next) : next();
   };
   const pass: MiddlewareHandler<EdgeEnv> = (_c, next) => next();
+  const observe = deps.observe;
+  const timed: MiddlewareHandler<EdgeEnv> = observe
+    ? async (c, next) => {
+        const t0 = performance.now();
+        await next();
+        observe(c.get('action') ?? '-', c.get('errorCode') ?? 'OK', (performance.now() - t0) / 1000);
+      }
+    : pass;
   const auth = deps.auth ?? pass;
   const rate = deps.rateLimit ?? pass;
   const validate = zValidator(
@@ -72,8 +92,9 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     { validationFunction: (schema, value) => schema.safeParse(value) },
   );
   for (const path of API_PATHS) {
-    app.post(path, guard, auth, rate, validate, (c) => {
+    app.post(path, timed, guard, auth, rate, validate, (c) => {
       const { Action, Data } = c.req.valid('json');
+      c.set('action', Action);
       return refuseAction(c, Action) ?? runAction(c, deps.gateway, deps.urlPolicy ?? DEFAULT_POLICY, Action, Data ?? {});
     });
     app.all(path, (c) => {

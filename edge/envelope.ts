@@ -8,7 +8,7 @@ import type { RequestErrorCode } from '../protocol/errors.js';
  * Only the key that signed the request is kept on the context; a RequestID is made when the answer
  * is (a middleware per call costs).
  */
-export type EdgeEnv = { Variables: { apiKey?: ApiKey } };
+export type EdgeEnv = { Variables: { apiKey?: ApiKey; action?: string; errorCode?: string } };
 // Validator hooks hand over a context typed with hono's base Env.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyContext = Context<any>;
@@ -29,5 +29,6 @@ export function fail(
   status: ContentfulStatusCode = 200,
   extra: Record<string, unknown> = {},
 ) {
+  c.set('errorCode', code); // for the request metrics
   return c.json({ ...extra, ErrorCode: code, ErrorMessage: message, RequestID: newRequestId() }, status);
 }

@@ -6,6 +6,12 @@ import type { RecordingCost } from './admission.js';
 import type { BrowserIdentity } from './capture/browser-sandbox.js';
 import type { StorageConfig } from './storage/destinations.js';
 
+/** What the recorder tells the host's metrics (lib/metrics.ts). */
+export type RecorderMetrics = {
+  finished(muxer: string, seconds: number): void;
+  upload(store: string, outcome: 'stored' | 'failed'): void;
+};
+
 export type RecorderConfig = {
   redis: RedisTarget;
   /** The service version, told in heartbeats. */
@@ -45,6 +51,7 @@ export type RecorderConfig = {
   browserIdentity: BrowserIdentity;
   /** COS and VOD access (the local store needs none). */
   storage: StorageConfig;
+  metrics?: RecorderMetrics;
 };
 
 export const dirs = (dataDir: string) => ({

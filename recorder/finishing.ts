@@ -22,6 +22,8 @@ export type FinishDeps = {
   events: TaskEvents;
   marker: Marker;
   log: Logger;
+  /** The kind of store the output goes to, for the metrics. */
+  storeKind?: string;
   /** The intermediate recording in COS (StorageType "cos"), removed with the local one once settled. */
   raw?: { chunks: RawChunks; settled: Promise<void> } | null;
 };
@@ -71,11 +73,13 @@ export async function completeOutput(
   try {
     const video = await output.finalize(Date.now());
     timings.publish = Math.round(performance.now() - t1);
+    config.metrics?.upload(d.storeKind ?? 'local', 'stored');
     return [video];
   } catch (err) {
     const disk = diskFault(err, output.where);
     if (disk) await failed(events, TaskErrorCode.RecordFailed, `${disk}; no video could be made from what was recorded`);
     else if (err instanceof UploadFailed) {
+      config.metrics?.upload(d.storeKind ?? 'local', 'failed');
       const kept = await keepLocalCopy(config, taskId, err.localPath).catch(() => err.localPath);
       log.error({ err: err.message, kept }, 'the output could not be uploaded; the local copy is kept');
       await failed(events, TaskErrorCode.UploadFailed, `${err.message}; the recording is kept at ${kept} on ${config.recorderId}`);

@@ -50,6 +50,7 @@ type Work = {
   run(): Promise<void>;
   command(type: RecorderCommand['type']): void;
   shutdown(): void;
+  fps?(): number | null;
   /** Markers of its processes while it records steadily (a recovery has none). */
   costMarkers?(): Marker[] | null;
   diskFull?(why: string): void;
@@ -58,7 +59,7 @@ type Work = {
 };
 
 export class Recorder {
-  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void>; since: number; cpu: RecordingCpu }>();
+  private readonly sessions = new Map<string, { session: Work; attempt: number; done: Promise<void>; since: number; cpu: RecordingCpu; scrapeCpu: RecordingCpu }>();
   private readonly cost: CostCalibration;
   private calibrateTimer: NodeJS.Timeout | null = null;
   private readonly load = new HostLoadMeter();
@@ -117,6 +118,19 @@ export class Recorder {
 
   get activeCount(): number {
     return this.sessions.size;
+  }
+
+  get slotsFree(): number {
+    return Math.max(0, this.config.slots - this.sessions.size);
+  }
+
+  /** Each recording's frame rate, and its CPU since the last call (null the first time): the metrics' scrape. */
+  recordingStats(): { taskId: string; fps: number | null; cpuCores: number | null }[] {
+    return [...this.sessions].map(([taskId, e]) => {
+      const markers = e.session.costMarkers?.() ?? null;
+      if (!markers) e.scrapeCpu.reset();
+      return { taskId, fps: e.session.fps?.() ?? null, cpuCores: markers ? e.scrapeCpu.read(markers) : null };
+    });
   }
 
   async start(): Promise<void> {
@@ -296,7 +310,7 @@ export class Recorder {
         ? new Recovery(job, { config: this.config, events, destinations: this.destinations, marker: this.config.marker, log: this.log })
         : new Session(job, { config: this.config, events, captureServer: this.captureServer, destinations: this.destinations, browsers: this.browsers, cgroups: this.cgroups.cgroups, log: this.log });
     // Registered first: a command may follow the `accepted` event at once.
-    const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu() };
+    const entry = { session, attempt: job.attempt, done: Promise.resolve(), since: Date.now(), cpu: new RecordingCpu(), scrapeCpu: new RecordingCpu() };
     this.sessions.set(job.TaskID, entry);
     // The job is taken durably once the task can hear of it: only then is it acknowledged, so a
     // recorder that dies before this point leaves the job to another (see the bus's rules).

@@ -36,7 +36,7 @@ export class Recovery {
   async run(): Promise<void> {
     const { config, events, destinations, marker } = this.d;
     const { TaskID } = this.job;
-    const finishing: FinishDeps = { config, events, marker, log: this.log };
+    const finishing: FinishDeps = { config, events, marker, log: this.log, storeKind: destinations.kindOf(this.job.request) };
     try {
       // Partial outputs of the lost attempt are not trusted: start clean.
       await removeTmp(dirs(config.dataDir).tmp, TaskID);

@@ -79,6 +79,11 @@ export class Session {
    * The markers of this recording's processes (its ffmpeg, its browser) while it records steadily:
    * what they use then is what a recording costs. Null while loading, paused or stopping.
    */
+  /** Frames per second captured over the last window, while recording. */
+  fps(): number | null {
+    return this.pipeline.fps ?? null;
+  }
+
   costMarkers(): Marker[] | null {
     if (!this.capturing || this.pauseWanted || this.stopReason || !this.source) return null;
     return [{ WEBRECORD_TASK: this.job.TaskID }, { WEBRECORD_BROWSER: this.source.rb.id }];
@@ -170,11 +175,12 @@ export class Session {
 
     if (this.progressTimer) clearInterval(this.progressTimer);
     const { output, muxer, intermediatePath } = this.pipeline;
-    const finishing = { ...this.finishing, raw: this.pipeline.raw };
+    const finishing = { ...this.finishing, raw: this.pipeline.raw, storeKind: this.d.destinations.kindOf(this.job.request) };
     const videos = await completeOutput(finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
     if (!videos) return;
     await reportResult(finishing, this.job.TaskID, videos, failure);
     this.timings.total = Math.round(performance.now() - stopAt);
+    this.d.config.metrics?.finished(this.job.request.Output.Video.Muxer, this.timings.total / 1000);
     this.log.info({ stopMs: this.timings, fps: this.pipeline.fps }, 'finished');
   }
 

@@ -4,10 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Three groups, by what a file needs of the machine. Files that measure nothing of it (no frame
-# rates, no CPU, no recordings) run two at a time, beside the type-check; whole-system files whose
-# checks hold however slowly a recording runs (what ends how, what is kept, what answers) run two at
-# a time; the rest, recordings judged by their frame rate, gaps and timing, one at a time: they
-# need the CPU to themselves.
+# rates, no CPU) and whole-system files whose checks hold however slowly a recording runs (what ends
+# how, what is kept, what answers) run side by side, in two lanes; the rest, recordings judged by
+# their frame rate, gaps and timing, one at a time and alone: they need the CPU to themselves.
 light=()
 loose=()
 heavy=()
@@ -16,7 +15,7 @@ for room in unit integration e2e; do
   while IFS= read -r f; do
     case "$f" in
       test/unit/*|test/integration/api-fuzz.*|test/integration/app-auth.*|test/integration/callback-policy.*|test/integration/limits.*|test/integration/routing.*|test/integration/runtime-drivers.*|test/integration/fake-*|test/integration/storage-uploads.*|test/integration/ffmpeg-bounds.*|test/integration/fmp4-duration.*|test/integration/media-readers.*|test/integration/damaged-intermediate.*) light+=("$f") ;;
-      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/cos-intermediate.*|test/e2e/queue-timeout.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*|test/e2e/service-lifecycle.*) loose+=("$f") ;;
+      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/cos-intermediate.*|test/e2e/metrics.*|test/e2e/queue-timeout.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*|test/e2e/service-lifecycle.*) loose+=("$f") ;;
       *) heavy+=("$f") ;;
     esac
   done < <(find "test/$room" -name '*.test.ts' | sort)
@@ -26,13 +25,18 @@ if (($# > 0)); then
   exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"
 fi
 run() { node --import tsx --test --test-reporter=spec "$@"; }
-# The type-check runs beside the light files; either failing fails the run (after both end).
-( npx --no-install tsc -p tsconfig.json && npx --no-install tsc -p edge/tsconfig.json && npx --no-install tsc -p client/tsconfig.json ) &
-types=$!
-# Every group runs even after one fails, so a run shows all its failures; it fails if any did.
+npx --no-install tsc -p tsconfig.json
+npx --no-install tsc -p edge/tsconfig.json
+npx --no-install tsc -p client/tsconfig.json
+# Every group runs even after one fails, so a run shows all its failures; it fails if any did. The
+# light lane's report is printed after the loose lane's, not interleaved with it.
 status=0
-run --test-concurrency=2 "${light[@]}" || status=1
-wait "$types" || { echo "type-check failed" >&2; exit 1; }
-run --test-concurrency=2 "${loose[@]}" || status=1
+light_log=$(mktemp)
+( run --test-concurrency=2 "${light[@]}" >"$light_log" 2>&1 ) &
+light_pid=$!
+run --test-concurrency=1 "${loose[@]}" || status=1
+wait "$light_pid" || status=1
+cat "$light_log"
+rm -f "$light_log"
 run --test-concurrency=1 "${heavy[@]}" || status=1
 exit "$status"

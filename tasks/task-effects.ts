@@ -11,6 +11,8 @@ export class TaskEffects {
     private readonly d: {
       bus: RecorderBus;
       callbacks: CallbackSender;
+      /** Told of each callback try's outcome (the host's metrics). */
+      onCallback?: (delivered: boolean) => void;
       /** Sends a message to a task wherever it runs (the router). */
       tell(taskId: string, message: TaskMessage): Promise<unknown>;
       log: Logger;
@@ -30,7 +32,10 @@ export class TaskEffects {
           // Runs outside the mailbox; its outcome comes back as a message of its own.
           void this.d.callbacks
             .deliver(effect)
-            .then((r) => this.d.tell(taskId, { kind: 'callbackResult', tryNumber: effect.tryNumber, ...r }))
+            .then((r) => {
+              this.d.onCallback?.(r.ok);
+              return this.d.tell(taskId, { kind: 'callbackResult', tryNumber: effect.tryNumber, ...r });
+            })
             .catch((err) => this.d.log.error({ taskId, err: String(err) }, 'callback outcome not recorded; the try is repeated when its watchdog fires'));
           break;
       }

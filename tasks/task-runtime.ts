@@ -49,6 +49,8 @@ export type TaskRuntimeOptions = {
   /** Where callbacks may connect (API.md "URL policy"). */
   urlPolicy?: UrlPolicy;
   capabilities: Capabilities;
+  /** Told of each callback try's outcome (the host's metrics). */
+  onCallback?: (delivered: boolean) => void;
   recordIdTtlMs: number;
   kek: Buffer;
   log: Logger;
@@ -68,6 +70,8 @@ export class TaskRuntime {
   private readonly pump: EventPump;
   private readonly alarms: AlarmPoller;
   private readonly watch: RecorderWatch;
+  /** The region's Start queue (for the metrics). */
+  readonly queueLength: () => Promise<{ waiting: number | null; taken: number }>;
 
   constructor(private readonly o: TaskRuntimeOptions, clusterKey: string | null) {
     const { redis, log } = o;
@@ -75,8 +79,9 @@ export class TaskRuntime {
     const store = new ActorStore(redis.main, o.finishedTtlMs, redis.reads);
     const indexes = new ShardIndexes(redis.main);
     const bus = new RecorderBus(redis.main, o.region);
+    this.queueLength = () => bus.queueLength();
     const tell = (id: string, m: TaskMessage) => this.router.send(id, m);
-    const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs, o.urlPolicy), tell, log });
+    const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs, o.urlPolicy), tell, log, ...(o.onCallback ? { onCallback: o.onCallback } : {}) });
     this.host = new ActorHost({ kind, store, leases: new Leases(redis.main, o.hostId, o.leaseTtlMs), perform: (id, e) => effects.perform(id, e), log });
     this.view = new HostView(
       redis.main,

@@ -48,6 +48,12 @@ export class Destinations {
     return localDestination(this.local, taskId);
   }
 
+  /** Which kind of store the task's output goes to (for the metrics). */
+  kindOf(request: StoredRequest): 'local' | 'cos' | 'vod' {
+    if (request.Output.Vod) return 'vod';
+    return this.config.cos && (request.Output.Cos || this.config.cos.bucket) ? 'cos' : 'local';
+  }
+
   /** Where the task's intermediate recording goes up to (StorageType "cos"), or null (kept on disk only). */
   raw(taskId: string, request: StoredRequest): RawChunks | null {
     const { cos } = this.config;

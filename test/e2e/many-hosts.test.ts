@@ -39,7 +39,7 @@ async function startHost(): Promise<Host> {
 
 function startRecorder(): Promise<RecorderProcess> {
   return startRecorderProcess(
-    // No admission checks: six recordings on a 2-core machine are about routing here, not quality.
+    // No admission checks: four recordings on a 2-core machine are about routing here, not quality.
     { ...common(), PUBLIC_URL: hosts[0]!.url, RECORDER_SLOTS: '3', ADMISSION_CPU_CORES: '0', ADMISSION_MEMORY_MB: '0', BROWSER_POOL: '0', FPS_WARNING_BELOW: '0' },
     dataDir,
   );
@@ -58,7 +58,7 @@ async function viaNonOwner(action: string, taskId: string): Promise<{ answer: An
 }
 
 async function startTask(): Promise<string> {
-  // A page cheap to render and encode: six recordings share two cores with five services here.
+  // A page cheap to render and encode: four recordings share two cores with five services here.
   const answer = await pick(hosts).api('Start', { RecordURL: pages.url('clock.html'), ...SIZE });
   assert.ok(answer.TaskID, JSON.stringify(answer));
   return answer.TaskID as string;
@@ -98,37 +98,43 @@ after(async () => {
 });
 
 describe('many hosts on a Redis Cluster', () => {
-  it('six recordings through random hosts: every command through a host that does not own the task answers within 1 s', async () => {
+  it('four recordings through random hosts: every command through a host that does not own the task answers within 1 s', async () => {
     const ids: string[] = [];
-    // One after another: six browser launches at once would take the machine for half a minute.
-    for (let i = 0; i < 6; i++) {
-      ids.push(await startTask());
-      await pick(hosts).waitForStatus(ids[i]!, 'recording', 60_000);
+    try {
+      // One after another: browser launches at once would take the machine for half a minute.
+      for (let i = 0; i < 4; i++) {
+        ids.push(await startTask());
+        await pick(hosts).waitForStatus(ids[i]!, 'recording', 60_000);
+      }
+      const slowest: Record<string, number> = {};
+      const call = async (action: string, id: string, want: (a: Answer) => boolean) => {
+        const { answer, ms } = await viaNonOwner(action, id);
+        assert.ok(want(answer), `${action} ${id} through a non-owner: ${JSON.stringify(answer)}`);
+        assert.ok(ms < 1000, `${action} answered in ${ms.toFixed(0)} ms`);
+        slowest[action] = Math.max(slowest[action] ?? 0, ms);
+      };
+      await sleep(2000);
+      for (const id of ids) await call('Pause', id, (a) => !a.ErrorCode);
+      for (const id of ids) await call('Describe', id, (a) => a.Status === 'paused');
+      for (const id of ids) await call('Resume', id, (a) => !a.ErrorCode);
+      for (const id of ids) await call('Refresh', id, (a) => !a.ErrorCode);
+      await sleep(2000);
+      for (const id of ids) await call('Stop', id, (a) => !a.ErrorCode);
+      for (const id of ids) {
+        const task = await pick(hosts).waitForStatus(id, 'finished', 60_000);
+        assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
+        const info = await videoOf(task);
+        assert.ok(info.duration > 2.5, `${info.duration} s recorded`);
+      }
+      // Work spread over both recorders.
+      const perRecorder = recorders.map((r) => ids.filter((id) => took(r, id)).length);
+      assert.ok(perRecorder.every((n) => n > 0), `jobs per recorder: ${perRecorder.join(', ')}`);
+      console.log(`slowest answer through a non-owner, ms: ${JSON.stringify(Object.fromEntries(Object.entries(slowest).map(([k, v]) => [k, Math.round(v)])))}`);
+    } finally {
+      // A failure above leaves nothing recording into the next test's slots.
+      await Promise.all(ids.map((id) => hosts[0]!.api('Stop', { TaskID: id }).catch(() => undefined)));
+      await Promise.all(ids.map((id) => hosts[0]!.waitForStatus(id, 'finished', 60_000).catch(() => undefined)));
     }
-    const slowest: Record<string, number> = {};
-    const call = async (action: string, id: string, want: (a: Answer) => boolean) => {
-      const { answer, ms } = await viaNonOwner(action, id);
-      assert.ok(want(answer), `${action} ${id} through a non-owner: ${JSON.stringify(answer)}`);
-      assert.ok(ms < 1000, `${action} answered in ${ms.toFixed(0)} ms`);
-      slowest[action] = Math.max(slowest[action] ?? 0, ms);
-    };
-    await sleep(2000);
-    for (const id of ids) await call('Pause', id, (a) => !a.ErrorCode);
-    for (const id of ids) await call('Describe', id, (a) => a.Status === 'paused');
-    for (const id of ids) await call('Resume', id, (a) => !a.ErrorCode);
-    for (const id of ids) await call('Refresh', id, (a) => !a.ErrorCode);
-    await sleep(2000);
-    for (const id of ids) await call('Stop', id, (a) => !a.ErrorCode);
-    for (const id of ids) {
-      const task = await pick(hosts).waitForStatus(id, 'finished', 60_000);
-      assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
-      const info = await videoOf(task);
-      assert.ok(info.duration > 2.5, `${info.duration} s recorded`);
-    }
-    // Work spread over both recorders.
-    const perRecorder = recorders.map((r) => ids.filter((id) => took(r, id)).length);
-    assert.ok(perRecorder.every((n) => n > 0), `jobs per recorder: ${perRecorder.join(', ')}`);
-    console.log(`slowest answer through a non-owner, ms: ${JSON.stringify(Object.fromEntries(Object.entries(slowest).map(([k, v]) => [k, Math.round(v)])))}`);
   });
 
   it('SIGKILL of the runtime host that owns a recording: its commands work again within the lease TTL; the recording goes on', async () => {

@@ -45,16 +45,20 @@ export type RecorderProcess = {
   logFile: string;
   /** Its id on the recorder bus (as its log says). */
   recorderId: string;
+  /** Where its /healthz and /metrics answer. */
+  url: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
 export async function startRecorderProcess(env: Record<string, string>, dataDir: string): Promise<RecorderProcess> {
   const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
   const logFile = join(dataDir, `recorder-${runMarker.WEBRECORD_TEST_RUN}.log`);
+  // Its /healthz and /metrics listen here (each recorder a port of its own).
+  const port = await freePort();
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, ROLE: 'recorder', LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
+    env: { ...process.env, ENV_FILE: '', DATA_DIR: dataDir, ROLE: 'recorder', PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
   endsWithTestFile(child);
@@ -72,6 +76,7 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
     runMarker,
     logFile,
     recorderId: (JSON.parse(ready!) as { recorderId: string }).recorderId,
+    url: `http://127.0.0.1:${port}`,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
@@ -96,7 +101,7 @@ export async function startService(
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
+    env: { ...process.env, ENV_FILE: '', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
     stdio: ['ignore', out, out],
   });
   endsWithTestFile(child);

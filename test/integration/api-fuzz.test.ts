@@ -11,7 +11,7 @@ import { parseApiKeys } from '../../protocol/api-keys.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { type RuntimeHost, startRuntimeHost } from '../helpers/runtime-host.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 5000); // per mode: 10,000 in all
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2500); // per mode: 5,000 in all (FUZZ_RUNS=50000 for a long hunt)
 const KEY = { key: 'fuzz', secret: 'fuzz-secret-0123456789' };
 let redis: TestRedis;
 let open: RuntimeHost;
