@@ -9,13 +9,15 @@ bash scripts/setup.sh
 # their frame rate, gaps and timing, one at a time and alone: they need the CPU to themselves.
 light=()
 loose=()
+loose_after_light=() # the light lane's share of the loose files, so both lanes end together
 heavy=()
 for room in unit integration e2e; do
   [ -d "test/$room" ] || continue
   while IFS= read -r f; do
     case "$f" in
       test/unit/*|test/integration/api-fuzz.*|test/integration/app-auth.*|test/integration/callback-policy.*|test/integration/limits.*|test/integration/routing.*|test/integration/runtime-drivers.*|test/integration/fake-*|test/integration/storage-uploads.*|test/integration/ffmpeg-bounds.*|test/integration/fmp4-duration.*|test/integration/media-readers.*|test/integration/damaged-intermediate.*) light+=("$f") ;;
-      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/cos-intermediate.*|test/e2e/metrics.*|test/e2e/queue-timeout.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*|test/e2e/service-lifecycle.*) loose+=("$f") ;;
+      test/e2e/queue-timeout.*|test/e2e/service-lifecycle.*) loose_after_light+=("$f") ;;
+      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/cos-intermediate.*|test/e2e/metrics.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*) loose+=("$f") ;;
       *) heavy+=("$f") ;;
     esac
   done < <(find "test/$room" -name '*.test.ts' | sort)
@@ -32,7 +34,7 @@ npx --no-install tsc -p client/tsconfig.json
 # light lane's report is printed after the loose lane's, not interleaved with it.
 status=0
 light_log=$(mktemp)
-( run --test-concurrency=2 "${light[@]}" >"$light_log" 2>&1 ) &
+( s=0; run --test-concurrency=2 "${light[@]}" || s=1; run --test-concurrency=1 "${loose_after_light[@]}" || s=1; exit "$s" ) >"$light_log" 2>&1 &
 light_pid=$!
 run --test-concurrency=1 "${loose[@]}" || status=1
 wait "$light_pid" || status=1
