@@ -7,46 +7,33 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { freePort } from '../../lib/net.js';
 import { analyse } from '../helpers/media.js';
-import { type PageServer, startPageServer } from '../helpers/pages.js';
-import { recordingSteps } from '../helpers/recording-steps.js';
-import { processesOfTask, type RunningService, startService } from '../helpers/service.js';
+import { recordingFile } from '../helpers/recording-steps.js';
+import { processesOfTask } from '../helpers/service.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-let svc: RunningService;
-let pages: PageServer;
-
-before(async () => {
-  pages = await startPageServer();
-  svc = await startService({ RECORDER_SLOTS: '2' });
-});
-after(async () => {
-  await svc?.stop();
-  await pages?.close();
-});
-
-const { start, ok, finishedVideo, assertVideo, chromiumOf } = recordingSteps(() => svc);
+const { on, start, ok, finishedVideo, assertVideo, chromiumOf } = recordingFile({ RECORDER_SLOTS: '2' });
 /** Recordings here are small: what they show is how they end, and the machine is shared with another file. */
 const SMALL = { Width: 640, Height: 360 };
 
 describe('how a recording ends', () => {
   it('ManualStart never called, then Stop → finished with NothingRecorded and no videos', async () => {
-    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html'), ManualStart: true });
+    const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html'), ManualStart: true });
     await sleep(2500); // the page is loaded and waiting
     await ok('Stop', id);
-    const task = await svc.waitForStatus(id, 'finished', 30_000);
+    const task = await on.svc.waitForStatus(id, 'finished', 30_000);
     assert.equal(task.Result.ErrorCode, 'NothingRecorded');
     assert.deepEqual(task.Result.Videos, []);
-    await waitFor(() => processesOfTask(svc.logFile, id).length === 0, { timeoutMs: 5000, what: 'no processes left' });
+    await waitFor(() => processesOfTask(on.svc.logFile, id).length === 0, { timeoutMs: 5000, what: 'no processes left' });
   });
 
 
   it('Stop the moment the task turns recording → a short video, never NothingRecorded', async () => {
     for (let i = 0; i < 2; i++) {
-      const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
-      await svc.waitForStatus(id, 'recording', 30_000);
+      const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
+      await on.svc.waitForStatus(id, 'recording', 30_000);
       await ok('Stop', id);
       const { task, file } = await finishedVideo(id, 30_000);
       assert.ok(task.Result.Videos[0].FileDuration > 0, `a frame reported as recorded is in the file (${task.Result.Videos[0].FileDuration} s)`);
@@ -56,7 +43,7 @@ describe('how a recording ends', () => {
 
 
   it('MaxDurationLimit 4 → stops by itself at 4 ± 1 s', async () => {
-    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html'), MaxDurationLimit: 4 });
+    const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html'), MaxDurationLimit: 4 });
     const { task, file } = await finishedVideo(id, 60_000);
     assert.ok(task.CancelTime, 'the limit stopped it');
     assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 4, tolerance: 1 });
@@ -65,11 +52,11 @@ describe('how a recording ends', () => {
 
   it('a page that fails to load → finished with PageLoadFailed', async () => {
     const refused = await start({ RecordURL: `http://127.0.0.1:${await freePort()}/nothing-listens-here` });
-    const notFound = await start({ RecordURL: pages.url('status/404') });
-    const a = await svc.waitForStatus(refused, 'finished', 30_000);
+    const notFound = await start({ RecordURL: on.pages.url('status/404') });
+    const a = await on.svc.waitForStatus(refused, 'finished', 30_000);
     assert.equal(a.Result.ErrorCode, 'PageLoadFailed');
     assert.match(a.Result.ErrorMessage, /ERR_CONNECTION_REFUSED/);
-    const b = await svc.waitForStatus(notFound, 'finished', 30_000);
+    const b = await on.svc.waitForStatus(notFound, 'finished', 30_000);
     assert.equal(b.Result.ErrorCode, 'PageLoadFailed');
     assert.equal(b.Result.ErrorMessage, 'RecordURL answered HTTP 404');
     assert.equal(a.StartTime, undefined);
@@ -77,36 +64,36 @@ describe('how a recording ends', () => {
 
 
   it('Stop while the page is still loading ends the task at once', async () => {
-    const id = await start({ RecordURL: pages.url('hang'), ReadyTimeout: 60 });
+    const id = await start({ RecordURL: on.pages.url('hang'), ReadyTimeout: 60 });
     await sleep(2500);
     const stopAt = Date.now();
     await ok('Stop', id);
-    const task = await svc.waitForStatus(id, 'finished', 15_000);
+    const task = await on.svc.waitForStatus(id, 'finished', 15_000);
     assert.ok(Date.now() - stopAt < 10_000, 'it did not wait for the 60 s ReadyTimeout');
     assert.equal(task.Result.ErrorCode, 'NothingRecorded');
   });
 
 
   it('a browser that dies mid-recording: RecordFailed, with the video of what was recorded', async () => {
-    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     await sleep(4000);
     const [main] = chromiumOf(id, (args) => !args.includes('--type='));
     process.kill(main!, 'SIGKILL');
-    const task = await svc.waitForStatus(id, 'finished', 30_000);
+    const task = await on.svc.waitForStatus(id, 'finished', 30_000);
     assert.equal(task.Result.ErrorCode, 'RecordFailed');
     assert.match(task.Result.ErrorMessage, /crashed; the video holds what was recorded until then/);
     assert.equal(task.Result.Videos.length, 1);
     const res = await fetch(task.Result.Videos[0].FileURL);
-    const file = join(svc.dataDir, `${id}.mp4`);
+    const file = join(on.svc.dataDir, `${id}.mp4`);
     writeFileSync(file, Buffer.from(await res.arrayBuffer()));
     assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 3.5, tolerance: 1 });
   });
 
 
   it("the page's Chromium runs as webrecord-browser with its sandbox on (seccomp in the renderers), and that user can read nothing of DATA_DIR", async () => {
-    const id = await start({ ...SMALL, RecordURL: pages.url('counter.html') });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     const uid = Number(spawnSync('id', ['-u', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
     const gid = Number(spawnSync('id', ['-g', 'webrecord-browser'], { encoding: 'utf8' }).stdout.trim());
     assert.ok(uid > 0, 'the set-up made the user');
@@ -124,9 +111,9 @@ describe('how a recording ends', () => {
 
     // As that user: nothing under DATA_DIR opens (this task's intermediate file, the listing, the keys).
     const asBrowser = (args: string[]) => spawnSync(args[0]!, args.slice(1), { uid, gid, encoding: 'utf8' });
-    const intermediate = join(svc.dataDir, 'cfs', id, '1.mkv');
+    const intermediate = join(on.svc.dataDir, 'cfs', id, '1.mkv');
     assert.ok(existsSync(intermediate), 'the intermediate file is there to try');
-    for (const args of [['cat', intermediate], ['ls', svc.dataDir], ['ls', join(svc.dataDir, 'cfs')], ['ls', join(svc.dataDir, 'files')], ['ls', join(svc.dataDir, 'browsers')]]) {
+    for (const args of [['cat', intermediate], ['ls', on.svc.dataDir], ['ls', join(on.svc.dataDir, 'cfs')], ['ls', join(on.svc.dataDir, 'files')], ['ls', join(on.svc.dataDir, 'browsers')]]) {
       const r = asBrowser(args);
       assert.notEqual(r.status, 0, `${args.join(' ')} as webrecord-browser must fail`);
       assert.match(r.stderr, /Permission denied/, args.join(' '));

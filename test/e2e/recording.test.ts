@@ -2,40 +2,26 @@
 // real ffmpeg), on a page that paints a frame counter and beeps. Every check is on the file itself:
 // frame rate, gaps, durations, what the page showed; how recordings end is recording-outcomes.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { playsInChromium } from '../helpers/chromium-play.js';
 import { avOffsetMs } from '../helpers/media.js';
-import { type PageServer, startPageServer } from '../helpers/pages.js';
-import { type RunningService, startService } from '../helpers/service.js';
-import { recordingSteps } from '../helpers/recording-steps.js';
+import { recordingFile } from '../helpers/recording-steps.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-let svc: RunningService;
-let pages: PageServer;
-
-before(async () => {
-  pages = await startPageServer();
-  svc = await startService({ RECORDER_SLOTS: '2' });
-});
-after(async () => {
-  await svc?.stop();
-  await pages?.close();
-});
-
-const { start, ok, finishedVideo, assertVideo, chromiumOf } = recordingSteps(() => svc);
+const { on, start, ok, finishedVideo, assertVideo, chromiumOf } = recordingFile({ RECORDER_SLOTS: '2' });
 
 describe('recording a page end to end', () => {
   it('6 s → MP4: H.264 at the asked size, AAC, 6 ± 0.5 s, ≥ 28 distinct fps, audible; plays in Chromium', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
-    const recording = await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ RecordURL: on.pages.url('counter.html') });
+    const recording = await on.svc.waitForStatus(id, 'recording', 30_000);
     assert.ok(recording.StartTime >= recording.CreateTime);
-    const resume = await svc.api('Resume', { TaskID: id });
+    const resume = await on.svc.api('Resume', { TaskID: id });
     assert.equal(resume.ErrorCode, 'InvalidState', 'Resume while recording');
     await sleep(6000);
     await ok('Stop', id);
     await ok('Stop', id); // idempotent
     for (const action of ['Pause', 'Resume', 'Refresh']) {
-      const a = await svc.api(action, { TaskID: id });
+      const a = await on.svc.api(action, { TaskID: id });
       assert.equal(a.ErrorCode, 'InvalidState', `${action} after Stop`);
     }
     const { task, file } = await finishedVideo(id);
@@ -51,12 +37,12 @@ describe('recording a page end to end', () => {
   });
 
   it('Pause 3 s in the middle → one file of the recorded time only, no frame gap over 200 ms', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ RecordURL: on.pages.url('counter.html') });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     await sleep(2500);
     await ok('Pause', id);
-    assert.equal((await svc.api('Pause', { TaskID: id })).ErrorCode, 'InvalidState', 'Pause when paused');
-    assert.equal((await svc.api('Describe', { TaskID: id })).Status, 'paused');
+    assert.equal((await on.svc.api('Pause', { TaskID: id })).ErrorCode, 'InvalidState', 'Pause when paused');
+    assert.equal((await on.svc.api('Describe', { TaskID: id })).Status, 'paused');
     await sleep(3000);
     await ok('Resume', id);
     await sleep(3000);
@@ -71,8 +57,8 @@ describe('recording a page end to end', () => {
   });
 
   it('Refresh in the middle → the page reloads, the recording goes on, no frame gap over 300 ms', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ RecordURL: on.pages.url('counter.html') });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     await sleep(3000);
     await ok('Refresh', id);
     await sleep(3000);
@@ -86,23 +72,23 @@ describe('recording a page end to end', () => {
 
   it("the page's own controls: startRecord, pauseRecord 3 s, resumeRecord, refreshPage → one file without the paused stretch, no gap over 300 ms, paused in Describe between", async () => {
     const mark = crypto.randomUUID();
-    const id = await start({ RecordURL: pages.url('counter.html', { controls: 1, id: mark }), ManualStart: true });
-    const note = (prefix: string) => pages.notes.get(mark)?.find((n) => n.text.startsWith(`${prefix}:`));
+    const id = await start({ RecordURL: on.pages.url('counter.html', { controls: 1, id: mark }), ManualStart: true });
+    const note = (prefix: string) => on.pages.notes.get(mark)?.find((n) => n.text.startsWith(`${prefix}:`));
     const statuses: string[] = [];
     await waitFor(
       async () => {
-        const s = (await svc.api('Describe', { TaskID: id })).Status as string;
+        const s = (await on.svc.api('Describe', { TaskID: id })).Status as string;
         if (statuses.at(-1) !== s) statuses.push(s);
         return note('reloaded') !== undefined;
       },
-      { timeoutMs: 40_000, intervalMs: 150, what: () => `the page to reload (notes ${JSON.stringify(pages.notes.get(mark))})` },
+      { timeoutMs: 40_000, intervalMs: 150, what: () => `the page to reload (notes ${JSON.stringify(on.pages.notes.get(mark))})` },
     );
     await sleep(2500);
     const stopAt = Date.now();
     await ok('Stop', id);
     const { task, file } = await finishedVideo(id);
 
-    const said = Object.fromEntries((pages.notes.get(mark) ?? []).map((n) => [n.text.split(':')[0], n.text.slice(n.text.indexOf(':') + 1)]));
+    const said = Object.fromEntries((on.pages.notes.get(mark) ?? []).map((n) => [n.text.split(':')[0], n.text.slice(n.text.indexOf(':') + 1)]));
     assert.deepEqual(said, {
       start: 'ok',
       pause: 'ok',
@@ -126,13 +112,13 @@ describe('recording a page end to end', () => {
 
   it('ManualStart → nothing is recorded before the page calls window.startRecord()', async () => {
     const mark = crypto.randomUUID();
-    const id = await start({ RecordURL: pages.url('counter.html', { manual: 3000, stop: 7000, id: mark }), ManualStart: true });
+    const id = await start({ RecordURL: on.pages.url('counter.html', { manual: 3000, stop: 7000, id: mark }), ManualStart: true });
     await sleep(2000);
-    assert.equal((await svc.api('Describe', { TaskID: id })).Status, 'normal', 'not recording before startRecord()');
+    assert.equal((await on.svc.api('Describe', { TaskID: id })).Status, 'normal', 'not recording before startRecord()');
     // The page itself asks to stop, with window.stopRecord(), 4 s after starting.
     const { task, file } = await finishedVideo(id, 60_000);
     assert.ok(task.CancelTime, 'stopRecord() stops the task like a Stop');
-    const startedAtFrame = pages.marks.get(mark);
+    const startedAtFrame = on.pages.marks.get(mark);
     assert.ok(startedAtFrame && startedAtFrame > 100, `the page called startRecord() at frame ${startedAtFrame}`);
     const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 4, tolerance: 0.7 });
     assert.ok(Math.min(...a.counters) >= startedAtFrame, `first recorded frame ${Math.min(...a.counters)} is not before frame ${startedAtFrame}`);
@@ -143,9 +129,9 @@ describe('recording a page end to end', () => {
       { width: 960, height: 540 },
       { width: 640, height: 480 },
     ];
-    const ids = await Promise.all(sizes.map((s) => start({ RecordURL: pages.url('counter.html'), Width: s.width, Height: s.height })));
+    const ids = await Promise.all(sizes.map((s) => start({ RecordURL: on.pages.url('counter.html'), Width: s.width, Height: s.height })));
     // Each may start at a different moment: expect each to hold from its own start to the Stop.
-    const started = await Promise.all(ids.map((id) => svc.waitForStatus(id, 'recording', 30_000).then(() => performance.now())));
+    const started = await Promise.all(ids.map((id) => on.svc.waitForStatus(id, 'recording', 30_000).then(() => performance.now())));
     await sleep(5000);
     const stopAt = performance.now();
     await Promise.all(ids.map((id) => ok('Stop', id)));
@@ -158,8 +144,8 @@ describe('recording a page end to end', () => {
   });
 
   it('a page with an alert and a beforeunload prompt records and reloads all the same', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html', { dialogs: 1 }) });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ RecordURL: on.pages.url('counter.html', { dialogs: 1 }) });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     await sleep(2000);
     await ok('Refresh', id);
     await sleep(2500);
@@ -171,8 +157,8 @@ describe('recording a page end to end', () => {
   });
 
   it('a crashed page is reloaded and the recording goes on', async () => {
-    const id = await start({ RecordURL: pages.url('counter.html') });
-    await svc.waitForStatus(id, 'recording', 30_000);
+    const id = await start({ RecordURL: on.pages.url('counter.html') });
+    await on.svc.waitForStatus(id, 'recording', 30_000);
     await sleep(2000);
     const renderers = chromiumOf(id, (args) => args.includes('--type=renderer') && !args.includes('--extension-process'));
     assert.ok(renderers.length >= 1, 'the page has a renderer');

@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { analyse } from './media.js';
-import { type Answer, processesOfTask, type RunningService } from './service.js';
+import { type PageServer, startPageServer } from './pages.js';
+import { type Answer, processesOfTask, type RunningService, startService } from './service.js';
 import { waitFor } from './wait.js';
 
 export function recordingSteps(service: () => RunningService) {
@@ -66,4 +68,21 @@ export function recordingSteps(service: () => RunningService) {
   }
 
   return { start, ok, finishedVideo, assertVideo, chromiumOf };
+}
+
+/**
+ * A test file's service (the embedded default, with `env`) and page server, started before its
+ * tests and stopped after them, with the recording steps on that service.
+ */
+export function recordingFile(env: Record<string, string>) {
+  const on = {} as { svc: RunningService; pages: PageServer };
+  before(async () => {
+    on.pages = await startPageServer();
+    on.svc = await startService(env);
+  });
+  after(async () => {
+    await on.svc?.stop();
+    await on.pages?.close();
+  });
+  return { on, ...recordingSteps(() => on.svc) };
 }
