@@ -32,7 +32,10 @@ async function once(svc: RunningService, url: string, muxer: Muxer, seconds: num
   const ms = Math.round(performance.now() - t0);
   const task = await svc.api('Describe', { TaskID: id });
   if (task.Result.ErrorCode) throw new Error(`${muxer}: ${task.Result.ErrorCode} ${task.Result.ErrorMessage}`);
-  const line = readFileSync(svc.logFile, 'utf8').split('\n').find((l) => l.includes(id) && l.includes('"stopMs"'));
+  // The recorder logs its phases as it reports the result, so the line may land just after Describe says finished.
+  const lineOf = () => readFileSync(svc.logFile, 'utf8').split('\n').find((l) => l.includes(id) && l.includes('"stopMs"'));
+  let line = lineOf();
+  for (let i = 0; !line && i < 20; i++) line = (await sleep(100), lineOf());
   if (cos) {
     // The result is the bucket's object, whole: what was measured is a delivery, not a promise.
     const key = new URL(task.Result.Videos[0].FileURL).pathname.slice(1);
@@ -42,7 +45,7 @@ async function once(svc: RunningService, url: string, muxer: Muxer, seconds: num
   }
   // Let its clean-up (removing the intermediate file, the disk writing back) end before the next.
   await sleep(10_000);
-  return { ms, fileS: task.Result.Videos[0].FileDuration as number, phases: line ? (JSON.parse(line).stopMs as Record<string, number>) : null };
+  return { ms, fileS: task.Result.Videos[0].FileDuration as number, fileMiB: Math.round((task.Result.Videos[0].FileSize as number) / 2 ** 20), phases: line ? (JSON.parse(line).stopMs as Record<string, number>) : null };
 }
 
 /** One service per target: local disk, or COS through the SDK to the fake on loopback. */
@@ -88,6 +91,7 @@ export async function finish(): Promise<BenchReport> {
             row[`${muxer}Ms`] = median(samples.map((s) => s.ms));
             row[`${muxer}Samples`] = samples.map((s) => s.ms).join('/');
             row[`${muxer}FileS`] = samples[0]!.fileS;
+            if (muxer === 'mp4') row.mp4MiB = samples[0]!.fileMiB;
             row[`${muxer}Phases`] = JSON.stringify(samples.map((s) => s.phases));
           }
           mine.push(row);

@@ -8,7 +8,7 @@
 // path-style, `/<bucket>/<key>`, which is how players read a public bucket here.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -649,12 +649,14 @@ function partsToComplete(body: string, u: Upload): Part[] {
 
 async function concatenate(files: string[], to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  const out = createWriteStream(to);
+  // One read stream after another into one file handle: piping each into one write stream would add
+  // listeners to it per part (Node's MaxListeners warning past ten parts).
+  const out = await open(to, 'w');
   try {
-    for (const f of files) await pipeline(createReadStream(f), out, { end: false });
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    for (const f of files) for await (const chunk of createReadStream(f)) await out.write(chunk as Buffer);
+    await out.close();
   } catch (e) {
-    out.destroy();
+    await out.close().catch(() => undefined);
     await rm(to, { force: true });
     throw e;
   }
