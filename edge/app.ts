@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Envelope, firstIssue } from '../protocol/api.js';
 import { ServiceUnavailableError, type TaskGateway } from '../protocol/gateway.js';
+import { openApiDocument } from '../protocol/openapi.js';
 import { DEFAULT_POLICY, type UrlPolicy } from '../protocol/url-policy.js';
 import { runAction } from './actions.js';
 import { refuseAction } from './app-auth.js';
@@ -45,6 +46,10 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     const health = await deps.gateway.health();
     return c.json(health, health.ok ? 200 : 503);
   });
+
+  // Made once, on first ask: the document only changes with the code.
+  let openApi: Record<string, unknown> | null = null;
+  app.get('/openapi.json', (c) => c.json((openApi ??= openApiDocument())));
 
   const metrics = deps.metrics;
   if (metrics) {

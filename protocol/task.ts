@@ -82,18 +82,22 @@ export const TaskViewSource = TaskRecord.pick({
 });
 export type TaskViewSource = z.infer<typeof TaskViewSource>;
 
-export type DescribeView = {
-  TaskID: string;
-  Status: TaskStatus;
-  CreateTime: number;
-  StartTime?: number;
-  CancelTime?: number;
-  StopTime?: number;
-  FinishTime?: number;
+const unixSeconds = z.number().int().nonnegative();
+
+/** Describe's answer (and the callback's body): times in Unix seconds, each only once it happened. */
+export const DescribeView = z.object({
+  TaskID: z.string(),
+  Status: TaskStatus,
+  CreateTime: unixSeconds,
+  StartTime: unixSeconds.optional(),
+  CancelTime: unixSeconds.optional(),
+  StopTime: unixSeconds.optional(),
+  FinishTime: unixSeconds.optional(),
   /** Only when there were any: an addition to the original product's answer. */
-  Warnings?: { Time: number; Message: string }[];
-  Result: TaskResult;
-};
+  Warnings: z.array(z.object({ Time: unixSeconds, Message: z.string() })).optional(),
+  Result: TaskResult,
+});
+export type DescribeView = z.infer<typeof DescribeView>;
 
 const seconds = (t: number | undefined) => (t === undefined ? undefined : Math.floor(t / 1000));
 

@@ -1,0 +1,97 @@
+// The wire contract as an OpenAPI 3.1 document, made from the same zod schemas that check requests
+// (z.toJSONSchema), so the document cannot drift from what the service accepts. Served at
+// /openapi.json. Refinements a JSON Schema cannot say (a URL's policy, a bucket's name pattern) are
+// in the field checks only; the document says the shape, the lengths and the ranges.
+import { z } from 'zod';
+import { ACTIONS, StartData, TaskRef } from './api.js';
+import { RequestErrorCode } from './errors.js';
+import { DescribeView } from './task.js';
+
+const schema = (s: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return rest;
+};
+
+const REQUEST_ID = { type: 'string', pattern: '^[0-9a-f]{32}$' };
+
+/** The wire contract's version (API.md's), not the package's: it changes when the contract does. */
+export const CONTRACT_VERSION = '1.0.0';
+
+export function openApiDocument(): Record<string, unknown> {
+  const dataOf: Record<(typeof ACTIONS)[number], string> = {
+    Start: '#/components/schemas/StartData',
+    Pause: '#/components/schemas/TaskRef',
+    Resume: '#/components/schemas/TaskRef',
+    Refresh: '#/components/schemas/TaskRef',
+    Stop: '#/components/schemas/TaskRef',
+    Describe: '#/components/schemas/TaskRef',
+  };
+  const request = {
+    oneOf: ACTIONS.map((action) => ({
+      type: 'object',
+      title: action,
+      properties: { Action: { const: action }, Data: { $ref: dataOf[action] } },
+      required: ['Action', 'Data'],
+    })),
+    discriminator: { propertyName: 'Action' },
+  };
+  const answers = {
+    oneOf: [
+      { title: 'Start', type: 'object', properties: { TaskID: { type: 'string' }, RequestID: REQUEST_ID }, required: ['TaskID', 'RequestID'] },
+      { title: 'Describe', allOf: [{ $ref: '#/components/schemas/DescribeView' }, { type: 'object', properties: { RequestID: REQUEST_ID }, required: ['RequestID'] }] },
+      { title: 'Pause, Resume, Refresh, Stop', type: 'object', properties: { RequestID: REQUEST_ID }, required: ['RequestID'] },
+      { $ref: '#/components/schemas/Error' },
+    ],
+  };
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const operation = (operationId: string) => ({
+    operationId,
+    summary: 'One of the six Actions, named in the body',
+    description: 'Every answered request is HTTP 200, errors included: clients read ErrorCode.',
+    requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Request' } } } },
+    responses: {
+      200: { description: 'The answer, or an error in the envelope', content: { 'application/json': { schema: answers } } },
+      401: error('AuthFailure: the signature, key, date or Content-MD5 failed (when API keys are set)'),
+      404: error('NotFound: no such endpoint'),
+      405: error('MethodNotAllowed: POST the request'),
+      413: error('RequestTooLarge: the body is over 64 KiB'),
+      429: error('RequestLimitExceeded: over the rate limit (RATE_LIMIT, or the key\'s own)'),
+      503: error('ServiceUnavailable: the task store cannot be reached'),
+    },
+    security: [{}, { appAuth: [] }],
+  });
+  const paths: Record<string, unknown> = {};
+  for (const path of ['/', '/record', '/release/record', '/test/record', '/prepub/record']) {
+    paths[path] = { post: operation(path === '/' ? 'action' : `action${path.replace(/\W+(\w)/g, (_, c: string) => c.toUpperCase())}`) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'webrecord',
+      version: CONTRACT_VERSION,
+      description: 'Records a web page into MP4 or HLS. The body names the Action; Data holds its fields.',
+    },
+    paths,
+    components: {
+      schemas: {
+        Request: request,
+        StartData: schema(StartData, 'input'),
+        TaskRef: schema(TaskRef, 'input'),
+        DescribeView: schema(DescribeView, 'output'),
+        Error: {
+          type: 'object',
+          properties: { RequestID: REQUEST_ID, ErrorCode: { type: 'string', examples: Object.keys(RequestErrorCode) }, ErrorMessage: { type: 'string' } },
+          required: ['RequestID', 'ErrorCode', 'ErrorMessage'],
+        },
+      },
+      securitySchemes: {
+        appAuth: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description: 'Tencent API Gateway application authentication: hmac id="<key>", algorithm="hmac-sha256", headers="x-date", signature="<base64>"',
+        },
+      },
+    },
+  };
+}
