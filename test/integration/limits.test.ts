@@ -33,10 +33,14 @@ describe('limits across hosts', () => {
     const b = await startRuntimeHost({ redisUrl: redis.url, name: 'rl-b', region: 'limits-rate', leaseTtlMs: 5000, rateLimit: { perSecond: 4, burst: 4 } });
     hosts.push(a, b);
     const answers = [];
+    const t0 = performance.now();
     for (let i = 0; i < 10; i++) answers.push(await describeAt(i % 2 ? b : a));
+    // A loaded machine answers slower, and 4 a second accrue meanwhile: the bound follows the clock.
+    const accrued = Math.floor(((performance.now() - t0) / 1000) * 4);
     const passed = answers.filter((r) => r.status === 200);
     const limited = answers.filter((r) => r.status === 429);
-    assert.ok(passed.length >= 4 && passed.length <= 5, `${passed.length} passed (burst 4, one more may have accrued)`);
+    assert.ok(passed.length >= 4 && passed.length <= 5 + accrued, `${passed.length} passed (burst 4, ${accrued} + 1 more may have accrued)`);
+    assert.ok(limited.length >= 1, 'ten requests at once went past a burst of 4 without one refused');
     assert.equal(limited.length, 10 - passed.length);
     for (const r of passed) assert.equal(r.json.ErrorCode, 'TaskNotFound');
     for (const r of limited) {
