@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { Envelope, firstIssue } from '../protocol/api.js';
+import { API_PATHS, Envelope, firstIssue } from '../protocol/api.js';
 import { ServiceUnavailableError, type TaskGateway } from '../protocol/gateway.js';
 import { openApiDocument } from '../protocol/openapi.js';
 import { DEFAULT_POLICY, type UrlPolicy } from '../protocol/url-policy.js';
@@ -34,9 +34,6 @@ export type EdgeDeps = {
   /** The host's metrics in Prometheus text, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
 };
-
-/** The one endpoint, at every path the original product's clients call (API.md "Transport"). */
-export const API_PATHS = ['/', '/record', '/release/record', '/test/record', '/prepub/record'] as const;
 
 export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // Not strict: `/record/` is `/record`, as behind the original's gateway.

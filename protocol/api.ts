@@ -8,6 +8,9 @@ export type Action = (typeof ACTIONS)[number];
 export const TASK_COMMANDS = ['Pause', 'Resume', 'Refresh', 'Stop'] as const;
 export type TaskCommand = (typeof TASK_COMMANDS)[number];
 
+/** The one endpoint, at every path the original product's clients call (API.md "Transport"). */
+export const API_PATHS = ['/', '/record', '/release/record', '/test/record', '/prepub/record'] as const;
+
 export const DEFAULT_WIDTH = 1280;
 export const DEFAULT_HEIGHT = 720;
 export const DEFAULT_MAX_DURATION_S = 21600;

@@ -3,7 +3,7 @@
 // /openapi.json. Refinements a JSON Schema cannot say (a URL's policy, a bucket's name pattern) are
 // in the field checks only; the document says the shape, the lengths and the ranges.
 import { z } from 'zod';
-import { ACTIONS, StartData, TaskRef } from './api.js';
+import { ACTIONS, API_PATHS, StartData, TaskRef } from './api.js';
 import { RequestErrorCode } from './errors.js';
 import { DescribeView } from './task.js';
 
@@ -18,19 +18,11 @@ const REQUEST_ID = { type: 'string', pattern: '^[0-9a-f]{32}$' };
 export const CONTRACT_VERSION = '1.0.0';
 
 export function openApiDocument(): Record<string, unknown> {
-  const dataOf: Record<(typeof ACTIONS)[number], string> = {
-    Start: '#/components/schemas/StartData',
-    Pause: '#/components/schemas/TaskRef',
-    Resume: '#/components/schemas/TaskRef',
-    Refresh: '#/components/schemas/TaskRef',
-    Stop: '#/components/schemas/TaskRef',
-    Describe: '#/components/schemas/TaskRef',
-  };
   const request = {
     oneOf: ACTIONS.map((action) => ({
       type: 'object',
       title: action,
-      properties: { Action: { const: action }, Data: { $ref: dataOf[action] } },
+      properties: { Action: { const: action }, Data: { $ref: `#/components/schemas/${action === 'Start' ? 'StartData' : 'TaskRef'}` } },
       required: ['Action', 'Data'],
     })),
     discriminator: { propertyName: 'Action' },
@@ -60,10 +52,8 @@ export function openApiDocument(): Record<string, unknown> {
     },
     security: [{}, { appAuth: [] }],
   });
-  const paths: Record<string, unknown> = {};
-  for (const path of ['/', '/record', '/release/record', '/test/record', '/prepub/record']) {
-    paths[path] = { post: operation(path === '/' ? 'action' : `action${path.replace(/\W+(\w)/g, (_, c: string) => c.toUpperCase())}`) };
-  }
+  // operationIds must be unique: `action`, `action_record`, `action_release_record`, …
+  const paths = Object.fromEntries(API_PATHS.map((path) => [path, { post: operation(['action', ...path.split('/').filter(Boolean)].join('_')) }]));
   return {
     openapi: '3.1.0',
     info: {
