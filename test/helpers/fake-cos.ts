@@ -61,6 +61,13 @@ export type FakeCosOptions = {
   dir?: string;
   /** Unsigned GET/HEAD (and CORS preflights) are allowed, as for a public-read bucket; signed ones are still checked. */
   publicRead?: boolean;
+  /**
+   * When a completed multipart upload's parts become one object. 'complete' (the default): joined
+   * into one file before CompleteMultipartUpload answers. 'read': kept as they are and joined as the
+   * object is read, as a store whose completion is only bookkeeping does; the bench uses it, so the
+   * fake's own copying is not counted as the recorder's time.
+   */
+  joinParts?: 'complete' | 'read';
 };
 
 const MIN_PART_BYTES = 1024 * 1024; // COS: every part but the last is at least 1 MiB
@@ -88,7 +95,8 @@ type Target = { bucket: string; region: string | null; key: string; pathname: st
 type Ctx = { req: http.IncomingMessage; res: http.ServerResponse; target: Target; entry: CosRequest };
 type Failure = { left: number; status: number; op: string | undefined };
 type Held = { op: string; release(): void; drop(): void };
-type Meta = { etag: string; headers: Record<string, string> };
+/** `parts`: an object kept as the files of its parts, in order (joinParts 'read'). */
+type Meta = { etag: string; headers: Record<string, string>; parts?: { file: string; size: number }[] };
 type Part = { etag: string; size: number; file: string; at: Date };
 type Upload = { bucket: string; key: string; headers: Record<string, string>; parts: Map<number, Part>; at: Date };
 
@@ -105,7 +113,7 @@ export async function startFakeCos(opts: FakeCosOptions): Promise<FakeCos> {
   const hangs = new Set<string>(); // op names, or '*'
   const held = new Set<Held>();
   const uploads = new Map<string, Upload>();
-  const ops = operations(store, uploads);
+  const ops = operations(store, uploads, opts.joinParts ?? 'complete');
   const hangsFor = (op: string) => hangs.has('*') || hangs.has(op);
 
   /** Waits while `op` hangs: true when let go, false when dropped (close) or the client went away. */
@@ -402,7 +410,7 @@ function hmacSha1hex(key: string, s: string): string {
 
 // ---- the operations ----
 
-function operations(store: Store, uploads: Map<string, Upload>): Record<string, (ctx: Ctx) => Promise<void>> {
+function operations(store: Store, uploads: Map<string, Upload>, joinParts: 'complete' | 'read'): Record<string, (ctx: Ctx) => Promise<void>> {
   const uploadOf = (t: Target): [string, Upload] => {
     const id = t.query.get('uploadId') ?? '';
     const u = uploads.get(id);
@@ -498,15 +506,22 @@ function operations(store: Store, uploads: Map<string, Upload>): Record<string, 
       const body = await receiveXml(req, entry);
       const parts = partsToComplete(body, u);
       uploads.delete(id);
-      const file = store.incoming();
-      try {
-        await concatenate(parts.map((p) => p.file), file);
-      } catch (e) {
-        uploads.set(id, u);
-        throw e;
-      }
       const etag = `${createHash('md5').update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')))).digest('hex')}-${parts.length}`;
-      await store.commit(t.bucket, t.key, file, { etag, headers: u.headers });
+      if (joinParts === 'read') {
+        // The parts become the object; those uploaded but not listed are dropped, as COS drops them.
+        for (const [n, p] of u.parts) if (!parts.includes(p)) u.parts.delete(n);
+        await store.commitParts(t.bucket, t.key, { etag, headers: u.headers, parts: parts.map((p) => ({ file: p.file, size: p.size })) });
+        u.parts.clear();
+      } else {
+        const file = store.incoming();
+        try {
+          await concatenate(parts.map((p) => p.file), file);
+        } catch (e) {
+          uploads.set(id, u);
+          throw e;
+        }
+        await store.commit(t.bucket, t.key, file, { etag, headers: u.headers });
+      }
       await dropParts(u);
       const location = t.region ? `${t.bucket}.cos.${t.region}.myqcloud.com/${t.key}` : `${t.host}/${t.bucket}/${t.key}`;
       sendXml(res, 200, { CompleteMultipartUploadResult: { Location: location, Bucket: t.bucket, Key: t.key, ETag: `"${etag}"` } });
@@ -564,7 +579,15 @@ async function sendObject({ req, res, target: t }: Ctx, store: Store, withBody: 
   if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
   res.writeHead(range ? 206 : 200, { ...headers, 'content-length': end - start + 1 });
   if (!withBody || end < start) return void res.end();
-  await pipeline(createReadStream(store.path(t.bucket, t.key), { start, end }), res);
+  if (!meta.parts) return pipeline(createReadStream(store.path(t.bucket, t.key), { start, end }), res);
+  // An object kept as its parts: the stretch [start, end] read from the parts it spans.
+  let from = 0;
+  for (const part of meta.parts) {
+    const to = from + part.size - 1;
+    if (to >= start && from <= end) await pipeline(createReadStream(part.file, { start: Math.max(start, from) - from, end: Math.min(end, to) - from }), res, { end: false });
+    from += part.size;
+  }
+  res.end();
 }
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` → [start, end]; anything else is ignored (null), as HTTP says. */
@@ -857,11 +880,13 @@ class Store {
 
   /** Moves a received body into place (atomic: readers see the old object or the new one). */
   async commit(bucket: string, key: string, file: string, meta: Meta): Promise<void> {
+    const replaced = validKey(key) ? this.metaIfAny(bucket, key) : null;
     try {
       await mkdir(dirname(this.path(bucket, key)), { recursive: true });
       await rename(file, this.path(bucket, key));
       await mkdir(dirname(this.metaPath(bucket, key)), { recursive: true });
       await writeFile(this.metaPath(bucket, key), JSON.stringify(meta));
+      await Promise.all((replaced?.parts ?? []).map((p) => rm(p.file, { force: true })));
     } catch (e) {
       await rm(file, { force: true });
       const code = (e as NodeJS.ErrnoException).code;
@@ -872,11 +897,25 @@ class Store {
     }
   }
 
+  /** An object kept as the files of its parts (`meta.parts`); an empty file holds its place under the key. */
+  async commitParts(bucket: string, key: string, meta: Meta): Promise<void> {
+    const placeholder = this.incoming();
+    await mkdir(dirname(placeholder), { recursive: true });
+    await writeFile(placeholder, '');
+    await this.commit(bucket, key, placeholder, meta);
+  }
+
   async remove(bucket: string, key: string): Promise<void> {
+    await this.dropParts(bucket, key);
     for (const [root, file] of [[join(this.dir, bucket), this.path(bucket, key)], [join(this.dir, '.meta', bucket), this.metaPath(bucket, key)]] as const) {
       await unlink(file).catch(() => {});
       await pruneEmptyDirs(dirname(file), root);
     }
+  }
+
+  private async dropParts(bucket: string, key: string): Promise<void> {
+    const old = validKey(key) ? this.metaIfAny(bucket, key) : null;
+    await Promise.all((old?.parts ?? []).map((p) => rm(p.file, { force: true })));
   }
 
   has(bucket: string, key: string): boolean {
@@ -885,7 +924,10 @@ class Store {
 
   read(bucket: string, key: string): Buffer | null {
     try {
-      return validKey(key) ? readFileSync(this.path(bucket, key)) : null;
+      if (!validKey(key)) return null;
+      const bytes = readFileSync(this.path(bucket, key));
+      const parts = this.metaIfAny(bucket, key)?.parts;
+      return parts ? Buffer.concat(parts.map((p) => readFileSync(p.file))) : bytes;
     } catch {
       return null;
     }
@@ -896,17 +938,23 @@ class Store {
     if (!validKey(key)) return null;
     try {
       const s = statSync(this.path(bucket, key));
-      return s.isFile() ? { size: s.size, mtime: s.mtime, meta: this.meta(bucket, key) } : null;
+      if (!s.isFile()) return null;
+      const meta = this.meta(bucket, key);
+      return { size: meta.parts ? meta.parts.reduce((n, p) => n + p.size, 0) : s.size, mtime: s.mtime, meta };
     } catch {
       return null;
     }
   }
 
   meta(bucket: string, key: string): Meta {
+    return this.metaIfAny(bucket, key) ?? this.metaOfFile(bucket, key);
+  }
+
+  private metaIfAny(bucket: string, key: string): Meta | null {
     try {
       return JSON.parse(readFileSync(this.metaPath(bucket, key), 'utf8')) as Meta;
     } catch {
-      return this.metaOfFile(bucket, key);
+      return null;
     }
   }
 

@@ -4,6 +4,7 @@
 // hand-made requests show it recomputes the signature rather than trusting its shape.
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import COS from 'cos-nodejs-sdk-v5';
@@ -206,6 +207,56 @@ describe('multipart', () => {
     await refused(c.multipartComplete({ ...where(key), UploadId, Parts: [{ PartNumber: 2, ETag: two.ETag }] }), 404, 'NoSuchUpload');
     assert.deepEqual(seen(from), ['abortMultipart 204', 'listParts 404', 'uploadPart 404', 'completeMultipart 404']);
     assert.equal(cos.object(BUCKET, key), null);
+  });
+});
+
+describe("joinParts 'read': a completed upload kept as its parts", () => {
+  let lazy: FakeCos;
+  before(async () => {
+    lazy = await startFakeCos({ credentials: [OWNER], joinParts: 'read' });
+  });
+  after(() => lazy?.close());
+
+  /** The files under the fake's dir (its parts, placeholders and metadata included). */
+  const filesOnDisk = () => readdirSync(lazy.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+
+  test('reads whole, by any range (across part boundaries too), and by HEAD and listing as the parts joined; replacing or deleting it drops the parts', async () => {
+    const c = client(lazy);
+    const key = 'lazy/joined.mp4';
+    const parts = [randomBytes(MiB), randomBytes(MiB + 7), randomBytes(1000)];
+    const whole = Buffer.concat(parts);
+    const { UploadId } = await c.multipartInit({ ...where(key), ContentType: 'video/mp4' });
+    const etags = [];
+    for (const [i, Body] of parts.entries()) etags.push({ PartNumber: i + 1, ETag: (await c.multipartUpload({ ...where(key), UploadId, PartNumber: i + 1, Body })).ETag });
+    const done = await c.multipartComplete({ ...where(key), UploadId, Parts: etags });
+    assert.match(done.ETag, /^"[0-9a-f]{32}-3"$/);
+
+    const got = await c.getObject(where(key));
+    assert.ok(Buffer.compare(got.Body, whole) === 0, 'GET answers the parts in order');
+    assert.equal(got.headers?.['content-type'], 'video/mp4');
+    assert.ok(Buffer.compare(lazy.object(BUCKET, key)!, whole) === 0, 'object() joins them too');
+    const head = await c.headObject(where(key));
+    assert.equal(Number(head.headers?.['content-length']), whole.length);
+    const listed = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'lazy/' });
+    assert.deepEqual(listed.Contents.map((o) => [o.Key, Number(o.Size)]), [[key, whole.length]]);
+    // Ranges inside one part, across the first boundary, across both, the tail, the last byte.
+    const b1 = MiB;
+    const b2 = 2 * MiB + 7;
+    for (const [a, z] of [[5, 99], [b1 - 3, b1 + 3], [b1 - 1, b2], [b2 - 10, whole.length - 1], [whole.length - 1, whole.length - 1]] as const) {
+      const r = await c.getObject({ ...where(key), Range: `bytes=${a}-${z}` });
+      assert.equal(r.statusCode, 206);
+      assert.ok(Buffer.compare(r.Body, whole.subarray(a, z + 1)) === 0, `bytes ${a}-${z}`);
+    }
+    const suffix = await c.getObject({ ...where(key), Range: 'bytes=-1500' });
+    assert.ok(Buffer.compare(suffix.Body, whole.subarray(whole.length - 1500)) === 0, 'the last 1500 bytes');
+
+    const withParts = filesOnDisk();
+    await c.putObject({ ...where(key), Body: Buffer.from('replaced') });
+    assert.equal(lazy.object(BUCKET, key)!.toString(), 'replaced');
+    assert.equal(filesOnDisk(), withParts - parts.length, "the replaced object's parts are gone from disk");
+    await c.deleteObject(where(key));
+    assert.equal(lazy.object(BUCKET, key), null);
+    assert.equal(filesOnDisk(), 0, 'nothing left on disk');
   });
 });
 
