@@ -187,9 +187,12 @@ function onEvent(t: TaskRecord, e: RecorderEvent, late: boolean, now: number, co
         config,
         { ErrorCode: e.code, ErrorMessage: e.message },
       );
-    case 'progress':
-      // What can be watched already (a live playlist) shows in Describe while recording.
-      return LIVE.includes(t.Status) || t.Status === 'canceled' ? keep(withVideos(r, e.videos)) : keep(r);
+    case 'progress': {
+      // How far it got, and what can be watched already (a live playlist), show in Describe while recording.
+      if (!LIVE.includes(t.Status) && t.Status !== 'canceled') return keep(r);
+      const videos = withVideos(r, e.videos);
+      return keep(e.progress && LIVE.includes(t.Status) ? { ...videos, Progress: e.progress } : videos);
+    }
     case 'warning':
       return keep({ ...r, Warnings: [...(r.Warnings ?? []), { Time: e.at, Message: e.message }].slice(-MAX_WARNINGS) });
     // The recorder holds the capture, so its word on paused or not is the last: a pause or resume the

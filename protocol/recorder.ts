@@ -2,7 +2,7 @@
 // the recorder that holds a task, and the events a recorder reports back.
 import { z } from 'zod';
 import { StoredRequest } from './api.js';
-import { Video } from './task.js';
+import { RecordingProgress, Video } from './task.js';
 
 export const StartJob = z.object({
   TaskID: z.string(),
@@ -44,8 +44,8 @@ export const RecorderEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('paused') }),
   z.object({ ...base, type: z.literal('resumed') }),
   z.object({ ...base, type: z.literal('refreshed') }),
-  /** What can be watched already while recording (a live HLS playlist), as it grows. */
-  z.object({ ...base, type: z.literal('progress'), videos: z.array(Video) }),
+  /** How far the recording has got, and what can be watched already (a live HLS playlist), as it grows. */
+  z.object({ ...base, type: z.literal('progress'), videos: z.array(Video), progress: RecordingProgress.optional() }),
   /** The page called window.stopRecord(). */
   z.object({ ...base, type: z.literal('stopRequested') }),
   /** Capture has ended and the browser is closed; `recorded` tells whether anything was captured. */

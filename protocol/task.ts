@@ -33,6 +33,17 @@ export type TaskResult = z.infer<typeof TaskResult>;
 
 const ms = z.number().int().nonnegative();
 
+/** How far a recording has got, as its recorder last said (every two seconds while it records). */
+export const RecordingProgress = z.object({
+  /** Seconds recorded, paused stretches not counted. */
+  RecordedSeconds: z.number().nonnegative(),
+  /** Bytes of the recording so far (its intermediate file). */
+  FileSize: z.number().int().nonnegative(),
+  /** Frames per second captured over the last 10 s; null until 10 s were recorded. */
+  Fps: z.number().nonnegative().nullable(),
+});
+export type RecordingProgress = z.infer<typeof RecordingProgress>;
+
 export const CallbackProgress = z.object({
   tries: z.number().int().nonnegative(),
   nextAt: ms.nullable(), // when the next try is due (or, while a try is under way, its watchdog)
@@ -65,6 +76,7 @@ export const TaskRecord = z.object({
   callback: CallbackProgress.nullable(),
   /** What went wrong without ending the task (a low frame rate, a page crash), newest last. */
   Warnings: z.array(z.object({ Time: ms, Message: z.string() })).optional(),
+  Progress: RecordingProgress.optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
 
@@ -79,6 +91,7 @@ export const TaskViewSource = TaskRecord.pick({
   FinishTime: true,
   Result: true,
   Warnings: true,
+  Progress: true,
 });
 export type TaskViewSource = z.infer<typeof TaskViewSource>;
 
@@ -95,6 +108,8 @@ export const DescribeView = z.object({
   FinishTime: unixSeconds.optional(),
   /** Only when there were any: an addition to the original product's answer. */
   Warnings: z.array(z.object({ Time: unixSeconds, Message: z.string() })).optional(),
+  /** While it records or is paused: an addition to the original product's answer. */
+  Progress: RecordingProgress.optional(),
   Result: TaskResult,
 });
 export type DescribeView = z.infer<typeof DescribeView>;
@@ -113,6 +128,7 @@ export function toDescribe(t: TaskViewSource): DescribeView {
   if (t.StopTime !== undefined) view.StopTime = seconds(t.StopTime);
   if (t.FinishTime !== undefined) view.FinishTime = seconds(t.FinishTime);
   if (t.Warnings?.length) view.Warnings = t.Warnings.map((w) => ({ Time: seconds(w.Time)!, Message: w.Message }));
+  if (t.Progress && (t.Status === 'recording' || t.Status === 'paused')) view.Progress = t.Progress;
   // Result last, as in the original product's answers.
   const { Result, ...rest } = view;
   return { ...rest, Result };

@@ -1,13 +1,14 @@
 // The capture and its sinks (LiveKit Egress's pipeline): the tab's stream, chunk by chunk, into the
 // intermediate file and the live muxer that writes the output while recording. Started once the page
 // is ready; paused and resumed in place; closed at Stop, after which the output only needs its tail.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
 import { Periodic } from '../lib/periodic.js';
 import { diskFault, diskFaultIn } from '../lib/disk-space.js';
 import type { Logger } from '../lib/logger.js';
 import type { StartJob } from '../protocol/recorder.js';
-import type { Video } from '../protocol/task.js';
+import type { RecordingProgress, Video } from '../protocol/task.js';
 import { collectCaptureGarbage } from './capture/capture-gc.js';
 import type { CaptureServer } from './capture/capture-server.js';
 import { TabCapture } from './capture/tab-capture.js';
@@ -53,6 +54,8 @@ export class CapturePipeline {
   private rawChunks: RawChunks | null = null;
   private rawClosed: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Media seconds the live muxer has written (ffmpeg's own count: a pause adds nothing). */
+  private recordedSeconds = 0;
 
   constructor(
     private readonly job: StartJob,
@@ -123,7 +126,10 @@ export class CapturePipeline {
       log.warn({ fps: +fps.toFixed(2) }, 'low frame rate');
       this.d.warn(`the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`);
     });
-    muxer.onProgress = (p) => watch.add(p.frames, p.seconds);
+    muxer.onProgress = (p) => {
+      watch.add(p.frames, p.seconds);
+      this.recordedSeconds = Math.max(this.recordedSeconds, p.seconds);
+    };
     this.frameRate = watch;
     // A failed upload is tried again at the next run (and at Stop): the local file holds it all.
     let uploadFailing = false;
@@ -177,6 +183,15 @@ export class CapturePipeline {
   /** Whether the capture runs (pause and resume apply to it). */
   get started(): boolean {
     return this.capture !== null;
+  }
+
+  /** How far the recording has got: seconds, bytes of the intermediate file, frame rate. */
+  async progress(): Promise<RecordingProgress | null> {
+    const path = this.intermediatePath;
+    if (!path || !this.capture) return null;
+    const size = await stat(path).then((s) => s.size, () => 0);
+    const fps = this.frameRate?.fps;
+    return { RecordedSeconds: Math.round(this.recordedSeconds * 10) / 10, FileSize: size, Fps: fps == null ? null : Math.round(fps * 10) / 10 };
   }
 
   /** What can be watched already (a live HLS playlist), or null. */

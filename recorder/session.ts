@@ -315,15 +315,17 @@ export class Session {
     return this.pipeline.close();
   }
 
-  /** What can be watched already (a live HLS playlist) is reported as it grows. */
+  /** How far the recording has got, and what can be watched already (a live HLS playlist), as it grows. */
   private reportProgress(): void {
-    let last = -1;
+    let lastWatchable = -1;
+    let lastRecorded = -1;
     const tick = async () => {
-      const video = await this.pipeline.live();
-      if (video && video.FileDuration !== last && !this.stopReason) {
-        last = video.FileDuration;
-        await this.d.events.emit({ type: 'progress', videos: [video] });
-      }
+      const [video, progress] = await Promise.all([this.pipeline.live(), this.pipeline.progress()]);
+      const grew = (video && video.FileDuration !== lastWatchable) || (progress && progress.RecordedSeconds !== lastRecorded);
+      if (!grew || this.stopReason) return;
+      if (video) lastWatchable = video.FileDuration;
+      if (progress) lastRecorded = progress.RecordedSeconds;
+      await this.d.events.emit({ type: 'progress', videos: video ? [video] : [], ...(progress ? { progress } : {}) });
     };
     this.progressTimer = setInterval(() => void tick(), 2000);
   }

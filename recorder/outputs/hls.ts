@@ -22,7 +22,6 @@ export class HlsOutput implements Output {
   private readonly keyInfoPath: string | null;
   /** Sizes of segments already listed: they never change, so each is measured once. */
   private readonly sizes = new Map<string, number>();
-  private readonly mainKey: string;
   private readonly upload: SegmentUpload | null;
 
   readonly where: string;
@@ -38,8 +37,12 @@ export class HlsOutput implements Output {
     this.where = o.dir;
     this.keyInfoPath = keyInfoPath;
     if (key) this.secret = key;
-    this.mainKey = o.destination.keyFor(playlist);
-    this.upload = o.destination.localDir ? null : new SegmentUpload(o.destination.store, this.mainKey, o.dir, playlist, segmentsOf);
+    this.upload = o.destination.localDir ? null : new SegmentUpload(o.destination, o.dir, playlist, segmentsOf);
+  }
+
+  /** The playlist's key, asked each time: a destination opened anew has another. */
+  private get mainKey(): string {
+    return this.o.destination.keyFor(this.playlist);
   }
 
   static async create(o: {

@@ -36,7 +36,7 @@ export class Mp4Output implements Output {
     this.where = this.path;
     const remote = !o.destination.localDir;
     this.name = o.targetName || remote ? outputName(o.targetName, String(Date.now()), 'mp4') : null;
-    this.upload = remote ? new GrowingFileUpload(o.destination.store, o.destination.keyFor(this.name!), this.path, CONTENT_TYPES.mp4) : null;
+    this.upload = remote ? new GrowingFileUpload(o.destination, this.name!, this.path, CONTENT_TYPES.mp4) : null;
   }
 
   addTo(args: FfmpegArgs): FfmpegArgs {
@@ -60,15 +60,16 @@ export class Mp4Output implements Output {
     const seconds = (await fragmentedMp4Duration(this.path)) ?? (await probe(this.o.ffprobePath, this.path, this.o.marker)).durationSeconds;
     const name = this.name ?? outputName(undefined, String(stopMs), 'mp4');
     const { destination } = this.o;
-    const key = destination.keyFor(name);
     let size: number;
     try {
       size = (await stat(this.path)).size;
       if (this.upload) await this.upload.finish();
-      else await destination.store.put(key, { path: this.path }, CONTENT_TYPES.mp4);
+      else await destination.store.put(destination.keyFor(name), { path: this.path }, CONTENT_TYPES.mp4);
     } catch (err) {
       throw new UploadFailed(destination.store.name, err, this.path);
     }
+    // Asked after the upload: a destination opened anew while it went up has another key.
+    const key = destination.keyFor(name);
     const published = await destination.complete(key).catch((err) => {
       throw new UploadFailed(destination.store.name, err, this.path);
     });

@@ -1,8 +1,9 @@
 // Uploads a file while ffmpeg is still writing it (a fragmented MP4 only ever grows: its fragments
 // and, at the end, its index are appended), as the parts of one multipart upload. At Stop only what
-// came since the last part is left to send.
+// came since the last part is left to send. A destination opened anew (its upload rights ran out)
+// gets the file again from its first byte.
 import { open, stat } from 'node:fs/promises';
-import type { MultipartUpload, ObjectStore } from './target.js';
+import type { MultipartUpload, UploadPlace } from './target.js';
 
 /** The first parts' size (COS's least); it doubles every PARTS_PER_SIZE parts, so 10,000 parts hold 60 GB. */
 export const FIRST_PART_BYTES = 1 << 20;
@@ -17,23 +18,28 @@ export class GrowingFileUpload {
   parts = 0;
 
   constructor(
-    private readonly store: ObjectStore,
-    private readonly key: string,
+    private readonly place: UploadPlace,
+    /** The file's name at the destination (`keyFor` makes it a key). */
+    private readonly name: string,
     private readonly path: string,
     private readonly contentType: string,
   ) {}
 
   /** Sends the whole parts the file holds beyond what was sent. Never two at once. */
   step(): Promise<void> {
-    return this.serial(() => this.sendParts(false));
+    return this.serial(async () => {
+      await this.renewIfDue();
+      await this.sendParts(false);
+    });
   }
 
   /** The file is complete: sends the rest and completes the upload. */
   finish(): Promise<void> {
     return this.serial(async () => {
+      await this.renewIfDue();
       const { size } = await stat(this.path);
       // Nothing went up while recording (a short recording): one plain upload is quicker.
-      if (!this.upload && size < FIRST_PART_BYTES) return this.store.put(this.key, { path: this.path }, this.contentType);
+      if (!this.upload && size < FIRST_PART_BYTES) return this.place.store.put(this.place.keyFor(this.name), { path: this.path }, this.contentType);
       await this.sendParts(true);
       await (await this.begin()).complete();
     });
@@ -42,13 +48,25 @@ export class GrowingFileUpload {
   /** Drops what was sent (the output is being made again). */
   abort(): Promise<void> {
     return this.serial(async () => {
-      const upload = this.upload;
-      this.upload = null;
-      this.sent = 0;
-      this.nextPart = 1;
-      this.parts = 0;
+      const upload = this.forget();
       if (upload) await (await upload).abort();
     });
+  }
+
+  /** Opened anew: what was sent is left behind (dropped if the old rights still allow) and sent again. */
+  private async renewIfDue(): Promise<void> {
+    if (!(await this.place.renew?.())) return;
+    const old = this.forget();
+    if (old) await (await old).abort().catch(() => undefined);
+  }
+
+  private forget(): Promise<MultipartUpload> | null {
+    const upload = this.upload;
+    this.upload = null;
+    this.sent = 0;
+    this.nextPart = 1;
+    this.parts = 0;
+    return upload;
   }
 
   private async sendParts(all: boolean): Promise<void> {
@@ -75,7 +93,7 @@ export class GrowingFileUpload {
 
   private begin(): Promise<MultipartUpload> {
     if (!this.upload) {
-      const started = this.store.beginMultipart(this.key, this.contentType);
+      const started = this.place.store.beginMultipart(this.place.keyFor(this.name), this.contentType);
       this.upload = started;
       started.catch(() => {
         if (this.upload === started) this.upload = null; // tried again at the next step

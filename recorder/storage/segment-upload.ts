@@ -1,9 +1,10 @@
 // Publishes an HLS set that ffmpeg writes into a local folder: every segment the playlist lists is
 // uploaded once (ffmpeg's temp_file flag makes a listed segment complete), then the playlist itself,
-// rewritten as it grows, so the set can be watched from the store while it records.
+// rewritten as it grows, so the set can be watched from the store while it records. A destination
+// opened anew (its upload rights ran out) gets the whole set again.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { besideKey, CONTENT_TYPES, type ObjectStore } from './target.js';
+import { besideKey, CONTENT_TYPES, type UploadPlace } from './target.js';
 
 export class SegmentUpload {
   private readonly uploaded = new Set<string>();
@@ -11,9 +12,8 @@ export class SegmentUpload {
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: ObjectStore,
-    /** The playlist's key; the segments go beside it. */
-    private readonly mainKey: string,
+    /** The playlist goes under `keyFor(playlist)`; the segments beside it. */
+    private readonly place: UploadPlace,
     private readonly dir: string,
     private readonly playlist: string,
     private readonly segmentsOf: (text: string) => { uri: string }[],
@@ -32,6 +32,7 @@ export class SegmentUpload {
   /** Uploads what the live playlist lists that is not up yet, then the playlist. */
   step(): Promise<void> {
     return this.serial(async () => {
+      await this.renewIfDue();
       const text = await readFile(join(this.dir, this.playlist), 'utf8').catch(() => null);
       if (text) await this.send(text);
     });
@@ -39,17 +40,26 @@ export class SegmentUpload {
 
   /** The finished playlist (its text as it ends): its segments, then itself. */
   finish(text: string): Promise<void> {
-    return this.serial(() => this.send(text));
+    return this.serial(async () => {
+      await this.renewIfDue();
+      await this.send(text);
+    });
+  }
+
+  private async renewIfDue(): Promise<void> {
+    if (await this.place.renew?.()) this.reset();
   }
 
   private async send(text: string): Promise<void> {
+    const { store } = this.place;
+    const mainKey = this.place.keyFor(this.playlist);
     for (const { uri } of this.segmentsOf(text)) {
       if (this.uploaded.has(uri) || uri.includes('/')) continue;
-      await this.store.put(besideKey(this.mainKey, uri), { path: join(this.dir, uri) }, CONTENT_TYPES.ts);
+      await store.put(besideKey(mainKey, uri), { path: join(this.dir, uri) }, CONTENT_TYPES.ts);
       this.uploaded.add(uri);
     }
     if (text === this.lastPlaylist) return;
-    await this.store.put(this.mainKey, Buffer.from(text), CONTENT_TYPES.m3u8);
+    await store.put(mainKey, Buffer.from(text), CONTENT_TYPES.m3u8);
     this.lastPlaylist = text;
   }
 

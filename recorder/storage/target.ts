@@ -33,7 +33,16 @@ export interface Destination {
   readonly localDir: string | null;
   /** After the main file (and its segments) are stored: where the result is read, and its id. */
   complete(mainKey: string): Promise<Published>;
+  /**
+   * Where the right to upload runs out and cannot be extended (VOD's temporary credentials): opens
+   * the upload again while the old right still holds and answers true. `store` and `keyFor` then
+   * answer the new ones, and whatever was sent must be sent again there. Asked before each upload.
+   */
+  renew?(): Promise<boolean>;
 }
+
+/** What an upload made while recording needs of its destination: the store, the key, and renewal. */
+export type UploadPlace = Pick<Destination, 'store' | 'keyFor' | 'renew'>;
 
 /** The key of a file beside `mainKey` (an HLS segment beside its playlist). */
 export function besideKey(mainKey: string, name: string): string {

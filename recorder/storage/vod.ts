@@ -1,7 +1,7 @@
 // A task's output in Tencent VOD, through tencentcloud-sdk-nodejs-vod (API 3.0): ApplyUpload says
 // where the media goes (a COS bucket and path, with temporary credentials), the files go up there
 // as they are written (HLS segments beside the playlist), and CommitUpload makes it a media file
-// with a FileId. With an endpoint (VOD_ENDPOINT) requests go to that address while the Host header
+// with a FileId. A recording that outlasts the credentials is applied for again (see renew). With an endpoint (VOD_ENDPOINT) requests go to that address while the Host header
 // and the TC3 signature keep VOD's own host and service name.
 import { Agent as HttpAgent } from 'node:http';
 import { connect as netConnect } from 'node:net';
@@ -60,43 +60,78 @@ function agentTo(ep: URL): HttpAgent {
   return agent;
 }
 
+/** One ApplyUpload's answer: where the files go, with what right, until when. */
+type Applied = { store: CosStore; mainKey: string; sessionKey: string; renewAt: number };
+
+/**
+ * VOD's temporary credentials cannot be extended, and they open only the folder they came with. So
+ * a recording that outlasts them is applied for again once two thirds of their life is gone: the
+ * outputs then send what they hold again, from their local files, under the new path; the old
+ * upload is never committed.
+ */
+const RENEW_AT_LIFE = 2 / 3;
+/** A credential that seems to expire sooner than this is taken for a clock off from VOD's, not renewed early. */
+const MIN_LIFE_MS = 60_000;
+
 /** Opens the task's upload in VOD (ApplyUpload) and answers where its files go. */
 export async function vodDestination(request: StoredRequest, mediaType: 'mp4' | 'm3u8', mediaName: string, access: VodAccess, log: Logger): Promise<Destination> {
   const vod = request.Output.Vod ?? {};
   const client = vodClient(access);
   const subAppId = vod.SubAppId !== undefined ? Number(vod.SubAppId) : access.subAppId;
   const info = vod.MediaInfo ?? {};
-  const applied = await call('ApplyUpload', log, () =>
-    client.ApplyUpload({
-      MediaType: mediaType,
-      MediaName: info.MediaName ?? mediaName.replace(/\.(mp4|m3u8)$/, ''),
-      ...(info.ExpireTime ? { ExpireTime: info.ExpireTime } : {}),
-      ...(info.StorageRegion ?? access.storageRegion ? { StorageRegion: info.StorageRegion ?? access.storageRegion } : {}),
-      ...(info.ClassId !== undefined ? { ClassId: info.ClassId } : {}),
-      ...(vod.ProcedureInfo?.Procedure ? { Procedure: vod.ProcedureInfo.Procedure } : {}),
-      ...(vod.ProcedureInfo?.SessionContext ? { SessionContext: vod.ProcedureInfo.SessionContext } : {}),
-      ...(vod.SourceContext ? { SourceContext: vod.SourceContext } : {}),
-      ...(subAppId !== undefined ? { SubAppId: subAppId } : {}),
-    }),
-  );
-  const cert = applied.TempCertificate;
-  if (!applied.StorageBucket || !applied.StorageRegion || !applied.MediaStoragePath || !applied.VodSessionKey || !cert?.SecretId || !cert.SecretKey) {
-    throw new Error('VOD ApplyUpload answered without a bucket, path, session or credentials');
-  }
-  const cosAccess: CosAccess = {
-    credentials: { secretId: cert.SecretId, secretKey: cert.SecretKey, ...(cert.Token ? { token: cert.Token } : {}) },
-    ...(access.cosEndpoint ? { endpoint: access.cosEndpoint } : {}),
+  const params = {
+    MediaType: mediaType,
+    MediaName: info.MediaName ?? mediaName.replace(/\.(mp4|m3u8)$/, ''),
+    ...(info.ExpireTime ? { ExpireTime: info.ExpireTime } : {}),
+    ...(info.StorageRegion ?? access.storageRegion ? { StorageRegion: info.StorageRegion ?? access.storageRegion } : {}),
+    ...(info.ClassId !== undefined ? { ClassId: info.ClassId } : {}),
+    ...(vod.ProcedureInfo?.Procedure ? { Procedure: vod.ProcedureInfo.Procedure } : {}),
+    ...(vod.ProcedureInfo?.SessionContext ? { SessionContext: vod.ProcedureInfo.SessionContext } : {}),
+    ...(vod.SourceContext ? { SourceContext: vod.SourceContext } : {}),
+    ...(subAppId !== undefined ? { SubAppId: subAppId } : {}),
   };
-  const store = new CosStore(applied.StorageBucket, applied.StorageRegion, cosAccess, log);
-  const mainKey = applied.MediaStoragePath.replace(/^\/+/, '');
-  const sessionKey = applied.VodSessionKey;
+  const apply = async (): Promise<Applied> => {
+    const applied = await call('ApplyUpload', log, () => client.ApplyUpload(params));
+    const cert = applied.TempCertificate;
+    if (!applied.StorageBucket || !applied.StorageRegion || !applied.MediaStoragePath || !applied.VodSessionKey || !cert?.SecretId || !cert.SecretKey) {
+      throw new Error('VOD ApplyUpload answered without a bucket, path, session or credentials');
+    }
+    const cosAccess: CosAccess = {
+      credentials: { secretId: cert.SecretId, secretKey: cert.SecretKey, ...(cert.Token ? { token: cert.Token } : {}) },
+      ...(access.cosEndpoint ? { endpoint: access.cosEndpoint } : {}),
+    };
+    const now = Date.now();
+    const life = cert.ExpiredTime ? cert.ExpiredTime * 1000 - now : Number.POSITIVE_INFINITY;
+    if (life < MIN_LIFE_MS) log.warn({ expiredTime: cert.ExpiredTime }, "VOD's upload credentials expire within a minute by this machine's clock: its clock may be off; they are not renewed early");
+    return {
+      store: new CosStore(applied.StorageBucket, applied.StorageRegion, cosAccess, log),
+      // VOD names the media file; an HLS set's segments go beside it.
+      mainKey: applied.MediaStoragePath.replace(/^\/+/, ''),
+      sessionKey: applied.VodSessionKey,
+      renewAt: life < MIN_LIFE_MS ? Number.POSITIVE_INFINITY : now + life * RENEW_AT_LIFE,
+    };
+  };
+  let upload = await apply();
   return {
-    store,
+    get store() {
+      return upload.store;
+    },
     localDir: null,
-    // VOD names the media file; an HLS set's segments go beside it.
-    keyFor: () => mainKey,
+    keyFor: () => upload.mainKey,
+    renew: async () => {
+      if (Date.now() < upload.renewAt) return false;
+      const next = await apply().catch((err: unknown) => {
+        // The old credentials still hold for a third of their life: tried again at the next upload.
+        log.warn({ err: String(err) }, 'could not apply for a new VOD upload before the credentials expire; trying again');
+        return null;
+      });
+      if (!next) return false;
+      log.info({ from: upload.mainKey, to: next.mainKey }, 'VOD upload applied for again before its credentials expire; what was sent goes up again');
+      upload = next;
+      return true;
+    },
     complete: async () => {
-      const done = await call('CommitUpload', log, () => client.CommitUpload({ VodSessionKey: sessionKey, ...(subAppId !== undefined ? { SubAppId: subAppId } : {}) }));
+      const done = await call('CommitUpload', log, () => client.CommitUpload({ VodSessionKey: upload.sessionKey, ...(subAppId !== undefined ? { SubAppId: subAppId } : {}) }));
       if (!done.FileId) throw new Error('VOD CommitUpload answered without a FileId');
       return { url: done.MediaUrl ?? '', fileId: done.FileId };
     },

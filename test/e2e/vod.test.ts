@@ -134,3 +134,81 @@ describe('recordings to VOD', () => {
     assert.equal(commits[1]?.error, undefined, 'and was tried again');
   });
 });
+
+describe('a VOD recording that outlasts its upload credentials', () => {
+  // ApplyUpload's credentials last 6 s here (hours in VOD) and open only their own folder; VOD
+  // cannot extend them. The recorder applies again before they expire and sends what it holds again.
+  const LIFE_S = 6;
+  let shortCos: FakeCos;
+  let shortVod: FakeVod;
+  let short: RunningService;
+  before(async () => {
+    shortCos = await startFakeCos({ credentials: [] });
+    shortVod = await startFakeVod({ credentials: [VOD_KEYS], cos: shortCos, bucket: VOD_BUCKET, credentialSeconds: LIFE_S });
+    short = await startService({
+      RECORDER_SLOTS: '1',
+      HLS_SEGMENT_SECONDS: '2',
+      VOD_SECRET_ID: VOD_KEYS.secretId,
+      VOD_SECRET_KEY: VOD_KEYS.secretKey,
+      VOD_ENDPOINT: shortVod.url,
+      COS_ENDPOINT: shortCos.url,
+    });
+  });
+  after(async () => {
+    await short?.stop();
+    await shortVod?.close();
+    await shortCos?.close();
+  });
+
+  /** Records `seconds` of `muxer` to VOD; the task, and the uploads to VOD's storage it made. */
+  async function record(muxer: 'mp4' | 'hls', seconds: number) {
+    const appliedBefore = shortVod.calls.length;
+    const cosBefore = shortCos.log.length;
+    const started = await short.api('Start', { RecordURL: pages.url('counter.html'), Width: 640, Height: 360, Output: { Vod: { MediaInfo: { MediaName: `long ${muxer}` } }, Video: { Muxer: muxer } } });
+    assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
+    const id = started.TaskID as string;
+    await short.waitForStatus(id, 'recording', 30_000);
+    const recordingAt = Date.now();
+    await sleep(seconds * 1000);
+    const stopAt = Date.now();
+    await short.api('Stop', { TaskID: id });
+    const task = await short.waitForStatus(id, 'finished', 90_000);
+    assert.equal(task.Result.ErrorCode, undefined, JSON.stringify(task.Result));
+    const calls = shortVod.calls.slice(appliedBefore).filter((c) => !c.error);
+    const requests = shortCos.log.slice(cosBefore);
+    const folder = (key: string) => key.slice(0, key.lastIndexOf('/') + 1);
+    const key = decodeURIComponent(new URL(task.Result.Videos[0].FileURL).pathname.slice(1));
+    return { task, key, folder: folder(key), recorded: (stopAt - recordingAt) / 1000, calls, requests, folders: new Set(requests.filter((r) => r.op !== 'abortMultipart').map((r) => folder(r.key))) };
+  }
+
+  it('MP4 of three credential lifetimes: applied for again while recording, the file sent again to the new folder, only the last upload committed; nothing refused', async () => {
+    const r = await record('mp4', 3 * LIFE_S);
+    const applies = r.calls.filter((c) => c.action === 'ApplyUpload');
+    assert.ok(applies.length >= 3, `ApplyUpload ${applies.length} times`);
+    assert.deepEqual(r.calls.filter((c) => c.action === 'CommitUpload').length, 1, 'one upload committed');
+    assert.deepEqual(r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`), [], 'no request to VOD storage refused (none with an expired credential)');
+    assert.ok(r.folders.size >= 3, `parts went up to ${r.folders.size} folders while recording`);
+    const parts = r.requests.filter((q) => q.op === 'uploadPart' && q.key === r.key);
+    assert.equal(parts[0]?.partNumber, 1, 'the last folder got the file from its first part');
+    const file = join(short.dataDir, `${r.task.TaskID}-renewed.mp4`);
+    writeFileSync(file, shortCos.object(VOD_BUCKET, r.key)!);
+    const a = analyse(file);
+    assert.equal(a.info.video?.codec, 'h264');
+    assert.ok(Math.abs(a.info.duration - r.recorded) <= 1, `duration ${a.info.duration} of ${r.recorded} s recorded`);
+    assert.ok(a.distinctPerSecond >= 28, `distinct frames per second ${a.distinctPerSecond.toFixed(2)}`);
+    assert.ok(a.meanVolumeDb > -40, `audio present (mean ${a.meanVolumeDb} dB)`);
+  });
+
+  it('HLS of two lifetimes: every segment the final playlist names is beside it in the last folder', async () => {
+    const r = await record('hls', 2 * LIFE_S);
+    assert.ok(r.calls.filter((c) => c.action === 'ApplyUpload').length >= 2);
+    assert.deepEqual(r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`), []);
+    const playlist = shortCos.object(VOD_BUCKET, r.key)!.toString('utf8');
+    const segments = playlist.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.ok(segments.length >= 5, `${segments.length} segments`);
+    for (const s of segments) assert.ok(shortCos.object(VOD_BUCKET, r.folder + s), `segment ${s} beside the playlist`);
+    const duration = playlist.split('\n').filter((l) => l.startsWith('#EXTINF:')).reduce((n, l) => n + Number(l.slice(8).split(',')[0]), 0);
+    assert.ok(Math.abs(duration - r.recorded) <= 1, `segments add up to ${duration} s of ${r.recorded} s recorded`);
+    assert.equal(r.task.Result.Videos[0].FileDuration.toFixed(1), duration.toFixed(1));
+  });
+});

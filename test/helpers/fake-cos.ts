@@ -46,13 +46,23 @@ export type FakeCos = {
   keys(bucket: string, prefix?: string): string[];
   /** the stored object's Content-Type, or null */
   contentType(bucket: string, key: string): string | null;
-  /** accepts one more credential (e.g. temporary credentials with a session token, which must then come as x-cos-security-token) */
-  addCredential(secretId: string, secretKey: string, token?: string): void;
+  /** accepts one more credential (e.g. temporary credentials with a session token, which must then come as x-cos-security-token), optionally only until a time and for some keys */
+  addCredential(secretId: string, secretKey: string, token?: string, limits?: CredentialLimits): void;
   /** the next `n` requests (optionally only those whose op matches) answer `status` (default 503) with a COS XML error body, before anything is stored; `n` ≤ 0 cancels pending ones (of `op`) */
   failNext(n: number, opts?: { status?: number; op?: string }): void;
   /** from now on, every request (optionally only of `op`) hangs without an answer until `close()` (which drops it) or until `hang(false)` (which lets it go on) */
   hang(on: boolean, opts?: { op?: string }): void;
   close(): Promise<void>;
+};
+
+/** What a temporary credential may do, as COS's own (from STS, or VOD's ApplyUpload) are limited. */
+export type CredentialLimits = {
+  /** Date.now() past which it is refused */
+  expiresAt?: number;
+  /** the only bucket it opens */
+  bucket?: string;
+  /** the only keys it opens: those under this prefix */
+  keyPrefix?: string;
 };
 
 export type FakeCosOptions = {
@@ -90,7 +100,7 @@ class CosError extends Error {
   }
 }
 
-type Credential = { secretKey: string; token: string | undefined };
+type Credential = { secretKey: string; token: string | undefined; limits: CredentialLimits };
 type Target = { bucket: string; region: string | null; key: string; pathname: string; query: Map<string, string>; host: string };
 type Ctx = { req: http.IncomingMessage; res: http.ServerResponse; target: Target; entry: CosRequest };
 type Failure = { left: number; status: number; op: string | undefined };
@@ -106,7 +116,7 @@ export async function startFakeCos(opts: FakeCosOptions): Promise<FakeCos> {
   mkdirSync(dir, { recursive: true });
   const store = new Store(dir);
   const credentials = new Map<string, Credential>();
-  const addCredential = (secretId: string, secretKey: string, token?: string) => void credentials.set(secretId, { secretKey, token });
+  const addCredential = (secretId: string, secretKey: string, token?: string, limits: CredentialLimits = {}) => void credentials.set(secretId, { secretKey, token, limits });
   for (const c of opts.credentials) addCredential(c.secretId, c.secretKey, c.token);
   const log: CosRequest[] = [];
   const failures: Failure[] = [];
@@ -354,6 +364,14 @@ function verifySignature(req: http.IncomingMessage, t: Target, { fields, inQuery
   if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
     throw new CosError(403, 'SignatureDoesNotMatch', `the signature does not match the one computed here from: ${JSON.stringify(httpString)}`);
   }
+  checkLimits(fields['q-ak'], credential.limits, t, nowS * 1000);
+}
+
+/** A rightly signed request with a limited credential: refused outside its time, bucket or keys. */
+function checkLimits(secretId: string, { expiresAt, bucket, keyPrefix }: CredentialLimits, t: Target, nowMs: number): void {
+  if (expiresAt !== undefined && nowMs > expiresAt) throw new CosError(403, 'AccessDenied', `the temporary credential ${secretId} expired at ${new Date(expiresAt).toISOString()}`);
+  if (bucket !== undefined && t.bucket !== bucket) throw new CosError(403, 'AccessDenied', `the credential ${secretId} does not open bucket ${t.bucket}`);
+  if (keyPrefix !== undefined && !t.key.startsWith(keyPrefix)) throw new CosError(403, 'AccessDenied', `the credential ${secretId} opens keys under ${keyPrefix} only, not ${t.key || '(the bucket)'}`);
 }
 
 /** `<start>;<end>` in seconds; now must fall within the sign time, give or take the skew. */

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { createHash, createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** The part of the fake COS server (test/helpers/fake-cos.ts) that this needs. */
-export type CosForVod = { addCredential(secretId: string, secretKey: string, token?: string): void; object(bucket: string, key: string): Buffer | null; keys(bucket: string, prefix?: string): string[] };
+export type CosForVod = { addCredential(secretId: string, secretKey: string, token?: string, limits?: { expiresAt?: number; bucket?: string; keyPrefix?: string }): void; object(bucket: string, key: string): Buffer | null; keys(bucket: string, prefix?: string): string[] };
 export type VodCall = { action: 'ApplyUpload' | 'CommitUpload' | string; params: Record<string, unknown>; at: number; error?: string };
 export type FakeVod = {
   url: string; // http://127.0.0.1:<port>
@@ -23,6 +23,8 @@ export type FakeVodOptions = {
   region?: string; // default 'ap-guangzhou'
   /** Milliseconds since the epoch, as the fake sees them (to test the timestamp window). */
   now?: () => number;
+  /** How long ApplyUpload's temporary credentials last (default 3 h); the COS refuses them after. */
+  credentialSeconds?: number;
 };
 
 export const VOD_HOST = 'vod.tencentcloudapi.com';
@@ -30,7 +32,7 @@ const SERVICE = 'vod';
 const VERSION = '2018-07-17';
 const ALGORITHM = 'TC3-HMAC-SHA256';
 const MAX_SKEW_S = 300; // VOD refuses a signature more than five minutes off its clock
-const TEMP_CREDENTIAL_S = 3 * 3600;
+const TEMP_CREDENTIAL_S = 3 * 3600; // the default lifetime of ApplyUpload's credentials
 
 const MEDIA_TYPES = new Set(['mp4', 'm3u8', 'flv', 'mov', 'ts', 'webm', 'mkv', 'avi', 'wmv', '3gp', 'm4v', 'mpg', 'mpeg', 'mp3', 'm4a', 'aac', 'wav', 'flac', 'ogg']);
 const COVER_TYPES = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp']);
@@ -260,9 +262,11 @@ function applyUpload(p: Params, sessions: Map<string, Session>, opts: FakeVodOpt
   const sessionKey = alnum(64);
   sessions.set(sessionKey, session);
 
-  // A fresh credential per upload, good for COS only (not for VOD's API), like VOD's own.
-  const temp = { SecretId: `AKID${alnum(32)}`, SecretKey: alnum(32), Token: alnum(96), ExpiredTime: Math.floor(now() / 1000) + TEMP_CREDENTIAL_S };
-  opts.cos.addCredential(temp.SecretId, temp.SecretKey, temp.Token);
+  // A fresh credential per upload, like VOD's own: good for COS only (not for VOD's API), for this
+  // upload's folder only, and for a while only.
+  const expiresAt = now() + (opts.credentialSeconds ?? TEMP_CREDENTIAL_S) * 1000;
+  const temp = { SecretId: `AKID${alnum(32)}`, SecretKey: alnum(32), Token: alnum(96), ExpiredTime: Math.floor(expiresAt / 1000) };
+  opts.cos.addCredential(temp.SecretId, temp.SecretKey, temp.Token, { expiresAt, bucket: session.bucket, keyPrefix: `${dir.slice(1)}/` });
 
   return {
     StorageBucket: session.bucket,

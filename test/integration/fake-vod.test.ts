@@ -23,9 +23,9 @@ function watched(cos: FakeCos): CosForVod & { credentials: { secretId: string; s
   const credentials: { secretId: string; secretKey: string; token?: string }[] = [];
   return {
     credentials,
-    addCredential(secretId, secretKey, token) {
+    addCredential(secretId, secretKey, token, limits) {
       credentials.push({ secretId, secretKey, token });
-      cos.addCredential(secretId, secretKey, token);
+      cos.addCredential(secretId, secretKey, token, limits);
     },
     object: (bucket, key) => cos.object(bucket, key),
     keys: (bucket, prefix) => cos.keys(bucket, prefix),
@@ -206,6 +206,28 @@ describe('fake VOD, through tencentcloud-sdk-nodejs-vod', () => {
 
     await refused(commit(), 'InvalidParameterValue.VodSessionKey');
     await refused(vod.CommitUpload({ VodSessionKey: 'no-such-session' }), 'InvalidParameterValue.VodSessionKey');
+  });
+
+  test("ApplyUpload's credential opens its own folder only, and only until its ExpiredTime", async () => {
+    const applied = await vod.ApplyUpload({ MediaType: 'mp4', MediaName: 'scoped' });
+    const other = await vod.ApplyUpload({ MediaType: 'mp4', MediaName: 'other' });
+    const expires = applied.TempCertificate!.ExpiredTime! * 1000;
+    assert.ok(expires > Date.now() + 2 * 3600_000 && expires <= Date.now() + 3 * 3600_000 + 1000, 'three hours by default');
+    await upload(fakeCos, applied, 'beside it', { name: 'beside.ts' });
+    // The other upload's folder, with this upload's credential: what VOD's credentials allow is the path they were given.
+    const elsewhere = { ...applied, MediaStoragePath: other.MediaStoragePath! };
+    await assert.rejects(upload(fakeCos, elsewhere, 'not mine'), (e: { code?: string; message?: string }) => e.code === 'AccessDenied' && /opens keys under/.test(JSON.stringify(e)));
+
+    const shortLived = await startFakeVod({ credentials: [OWNER], cos, credentialSeconds: 1 });
+    try {
+      const brief = await client(shortLived).ApplyUpload({ MediaType: 'mp4', MediaName: 'brief' });
+      assert.ok(Math.abs(brief.TempCertificate!.ExpiredTime! * 1000 - (Date.now() + 1000)) < 1500);
+      await upload(fakeCos, brief, 'in time');
+      await new Promise((r) => setTimeout(r, 1500));
+      await assert.rejects(upload(fakeCos, brief, 'too late'), (e: { code?: string }) => e.code === 'AccessDenied' && /expired/.test(JSON.stringify(e)));
+    } finally {
+      await shortLived.close();
+    }
   });
 
   test('CommitUpload of HLS needs the playlist and what it names, in the same SubAppId', async () => {

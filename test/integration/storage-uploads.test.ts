@@ -30,6 +30,9 @@ before(async () => {
 });
 after(() => cos?.close());
 
+/** The store, with keys under `dir`: a destination that is never opened anew. */
+const under = (dir: string) => ({ store, keyFor: (name: string) => `${dir}${name}` });
+
 /** A file being written as a recording is: `written` counts what was appended so far. */
 function growing(dir: string, name: string) {
   const path = join(dir, name);
@@ -108,7 +111,7 @@ describe('the growing MP4 as a multipart upload', () => {
   it('whole parts go up as the file grows, each but the last at least 1 MiB; the finished object is the file', async () => {
     const dir = scratchDir('growing');
     const file = growing(dir, 'a.mp4');
-    const upload = new GrowingFileUpload(store, 'out/a.mp4', file.path, 'video/mp4');
+    const upload = new GrowingFileUpload(under('out/'), 'a.mp4', file.path, 'video/mp4');
     const seen = cos.log.length;
     for (let i = 0; i < 7; i++) {
       file.append(randomBytes(FIRST_PART_BYTES / 2 + 1000));
@@ -128,7 +131,7 @@ describe('the growing MP4 as a multipart upload', () => {
   it('a file under one part that never grew past it: one plain put, no multipart', async () => {
     const dir = scratchDir('growing-small');
     const file = growing(dir, 'b.mp4');
-    const upload = new GrowingFileUpload(store, 'out/b.mp4', file.path, 'video/mp4');
+    const upload = new GrowingFileUpload(under('out/'), 'b.mp4', file.path, 'video/mp4');
     file.append(randomBytes(300_000));
     await upload.step();
     await upload.finish();
@@ -137,10 +140,43 @@ describe('the growing MP4 as a multipart upload', () => {
     assert.ok(cos.object(BUCKET, 'out/b.mp4')!.equals(readFileSync(file.path)));
   });
 
+  it('a destination opened anew (its rights ran out): the old upload is dropped and the whole file goes up again under the new key', async () => {
+    const dir = scratchDir('growing-renewed');
+    const file = growing(dir, 'd.mp4');
+    let folder = 'first/';
+    let renewNow = false;
+    const place = {
+      store,
+      keyFor: (name: string) => `${folder}${name}`,
+      renew: async () => {
+        if (!renewNow) return false;
+        renewNow = false;
+        folder = 'second/';
+        return true;
+      },
+    };
+    const upload = new GrowingFileUpload(place, 'd.mp4', file.path, 'video/mp4');
+    const seen = cos.log.length;
+    file.append(randomBytes(2 * FIRST_PART_BYTES + 10));
+    await upload.step();
+    assert.equal(upload.parts, 2);
+    renewNow = true;
+    file.append(randomBytes(FIRST_PART_BYTES));
+    await upload.step();
+    assert.equal(upload.parts, 3, 'all three whole parts sent again, to the new key');
+    file.append(randomBytes(5000));
+    await upload.finish();
+    const ops = (key: string) => cos.log.slice(seen).filter((r) => r.key === key).map((r) => r.op);
+    assert.deepEqual(ops('first/d.mp4'), ['initiateMultipart', 'uploadPart', 'uploadPart', 'abortMultipart']);
+    assert.deepEqual(ops('second/d.mp4'), ['initiateMultipart', 'uploadPart', 'uploadPart', 'uploadPart', 'uploadPart', 'completeMultipart']);
+    assert.equal(cos.object(BUCKET, 'first/d.mp4'), null);
+    assert.ok(cos.object(BUCKET, 'second/d.mp4')!.equals(readFileSync(file.path)), 'the object under the new key is the file');
+  });
+
   it('a part that fails is sent again at the next step, not skipped', async () => {
     const dir = scratchDir('growing-fail');
     const file = growing(dir, 'c.mp4');
-    const upload = new GrowingFileUpload(store, 'out/c.mp4', file.path, 'video/mp4');
+    const upload = new GrowingFileUpload(under('out/'), 'c.mp4', file.path, 'video/mp4');
     file.append(randomBytes(FIRST_PART_BYTES + 10));
     cos.failNext(SDK_TRIES, { op: 'uploadPart' });
     await assert.rejects(upload.step());

@@ -20,7 +20,7 @@ function imports(file: string): string[] {
 }
 
 // main.ts composes the rooms and is the only file that may import them all.
-const rooms = 'edge|client|actors|tasks|bus|recorder|wrangler-free-runtime|lib';
+const rooms = 'edge|client|cli|actors|tasks|bus|recorder|wrangler-free-runtime|lib';
 const room = (names: string) => `(\\.\\.\\/)+(${names})\\/`;
 const forbidden: Record<string, RegExp> = {
   // Web-standard only: runs on edge runtimes too.
@@ -36,6 +36,8 @@ const forbidden: Record<string, RegExp> = {
   // The recorder bus: between the task runtime and the recorders, knowing neither.
   bus: new RegExp(`^(hono|@hono\\/|puppeteer|${room('edge|actors|tasks|recorder|wrangler-free-runtime')})`),
   recorder: new RegExp(`^(hono|@hono\\/|${room('edge|actors|tasks|wrangler-free-runtime')})`),
+  // The terminal's client: the typed client and the shared schemas, with Node's own modules; no room of the service.
+  cli: new RegExp(`^(ioredis$|puppeteer|hono|@hono\\/|pino$|${room('edge|recorder|actors|tasks|bus|wrangler-free-runtime|lib')})`),
   protocol: new RegExp(`^(node:|ioredis$|puppeteer|hono|pino$|ws$|${room(rooms)})`),
   // Neutral helpers: they may use the shared schemas, nothing of a room.
   lib: new RegExp(`^(hono|@hono\\/|puppeteer|${room('edge|actors|tasks|bus|recorder|wrangler-free-runtime')})`),

@@ -247,6 +247,21 @@ describe('TaskActor: recorder events', () => {
     assert.deepEqual(done.Result.Videos, [VIDEO]);
   });
 
+  it("progress says how far the recording got while it records or is paused; Describe shows it then, and not once it stopped", () => {
+    const progress = { RecordedSeconds: 12.4, FileSize: 1_234_567, Fps: 30 };
+    const t = decide(task('recording'), { kind: 'event', event: ev('progress', { videos: [], progress }) }, T0, config).record;
+    assert.deepEqual(t.Progress, progress);
+    assert.deepEqual(t.Result.Videos, [], 'an MP4 has nothing to watch yet');
+    assert.deepEqual(toDescribe(t).Progress, progress);
+    assert.deepEqual(toDescribe({ ...t, Status: 'paused' }).Progress, progress);
+    const stopped = decide(t, cmd('Stop'), T0 + 1000, config).record;
+    assert.equal(stopped.Status, 'canceled');
+    assert.equal(toDescribe(stopped).Progress, undefined, 'not once it stopped');
+    const late = decide(stopped, { kind: 'event', event: ev('progress', { videos: [], progress: { ...progress, RecordedSeconds: 13 } }, 4) }, T0 + 1500, config).record;
+    assert.equal(late.lastSeq, 4, 'the event was applied');
+    assert.deepEqual(late.Progress, progress, 'a late progress after Stop changes nothing');
+  });
+
   it('the page calling window.stopRecord() stops the task like a Stop', () => {
     const d = decide(task('recording'), { kind: 'event', event: ev('stopRequested') }, T0 + 7000, config);
     assert.equal(d.record.Status, 'canceled');
