@@ -93,6 +93,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
       });
       await runtime.start();
       metrics.setQueue(runtime.queueLength);
+      metrics.setTasks(runtime.tasksByStatus);
       shutdown.add({ name: 'task runtime', run: () => runtime.stop(), onlyRedis: true });
       // The used signatures go by the auto-pipelined connection: one SET per signed call, batched.
       const auth = settings.apiKeys.length ? appAuth({ keys: settings.apiKeys, seen: redisSeenSignatures(conns.reads) }) : undefined;

@@ -78,8 +78,9 @@ export function decide(
  * that no crash leaves them apart: when to wake the task next (its alarm), and which recorder it
  * depends on right now (watched for heartbeats).
  */
-export function indexesOf(record: TaskRecord): { alarmAt: number | null; watch: string | null } {
-  return { alarmAt: nextAlarm(record), watch: heldBy(record) };
+export function indexesOf(record: TaskRecord): { alarmAt: number | null; watch: string | null; group: string | null } {
+  // Counted by status while unfinished (the tasks-by-status gauge); a finished task expires.
+  return { alarmAt: nextAlarm(record), watch: heldBy(record), group: record.Status === 'finished' ? null : record.Status };
 }
 
 function heldBy(record: TaskRecord): string | null {

@@ -21,6 +21,7 @@ export class Metrics {
   private readonly uploads: Counter<'store' | 'outcome'>;
   private readonly recorders: RecorderGauges[] = [];
   private queue: (() => Promise<{ waiting: number | null; taken: number }>) | null = null;
+  private tasks: (() => Promise<Map<string, number>>) | null = null;
 
   constructor(labels: Record<string, string> = {}) {
     const registers = [this.registry];
@@ -57,6 +58,19 @@ export class Metrics {
         if (!q) return;
         if (q.waiting !== null) this.set({ state: 'waiting' }, q.waiting);
         this.set({ state: 'taken' }, q.taken);
+      },
+    });
+    new Gauge({
+      name: 'webrecord_tasks',
+      help: "Unfinished tasks by status, all of the region's (the same on every API host); finished ones are in Describe until they expire",
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        if (!self.tasks) return;
+        const counts = await self.tasks().catch(() => null);
+        this.reset();
+        if (!counts) return;
+        for (const [status, n] of counts) if (n > 0) this.set({ status }, n);
       },
     });
     new Gauge({
@@ -100,6 +114,11 @@ export class Metrics {
   /** The region's Start queue, read when scraped (API hosts). */
   setQueue(read: () => Promise<{ waiting: number | null; taken: number }>): void {
     this.queue = read;
+  }
+
+  /** The region's unfinished tasks by status, read when scraped (API hosts). */
+  setTasks(read: () => Promise<Map<string, number>>): void {
+    this.tasks = read;
   }
 
   /** An answered API request (the edge's hook). */

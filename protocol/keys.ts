@@ -16,6 +16,9 @@ export const keys = {
   alarms: (shard: number) => `wr:${t(shard)}:alarms`,
   /** The shard's unfinished actors (a set of ids): what MAX_TASKS counts. */
   live: (shard: number) => `wr:${t(shard)}:live`,
+  /** The shard's groups (a task's status while unfinished): actor id → group, and group → how many. */
+  groups: (shard: number) => `wr:${t(shard)}:groups`,
+  groupCounts: (shard: number) => `wr:${t(shard)}:groups:n`,
   /** The shard's recorder index: TaskID → the recorder the unfinished task depends on. */
   watches: (shard: number) => `wr:${t(shard)}:watches`,
   /** Start jobs, read by recorders through the consumer group JOBS_GROUP. */

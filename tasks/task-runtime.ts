@@ -72,6 +72,8 @@ export class TaskRuntime {
   private readonly watch: RecorderWatch;
   /** The region's Start queue (for the metrics). */
   readonly queueLength: () => Promise<{ waiting: number | null; taken: number }>;
+  /** Unfinished tasks by status, the region's. */
+  readonly tasksByStatus: () => Promise<Map<string, number>>;
 
   constructor(private readonly o: TaskRuntimeOptions, clusterKey: string | null) {
     const { redis, log } = o;
@@ -80,6 +82,7 @@ export class TaskRuntime {
     const indexes = new ShardIndexes(redis.main);
     const bus = new RecorderBus(redis.main, o.region);
     this.queueLength = () => bus.queueLength();
+    this.tasksByStatus = () => indexes.groupCounts();
     const tell = (id: string, m: TaskMessage) => this.router.send(id, m);
     const effects = new TaskEffects({ bus, callbacks: new CallbackSender(o.callbackSecret, o.callbackTimeoutMs, o.urlPolicy), tell, log, ...(o.onCallback ? { onCallback: o.onCallback } : {}) });
     this.host = new ActorHost({ kind, store, leases: new Leases(redis.main, o.hostId, o.leaseTtlMs), perform: (id, e) => effects.perform(id, e), log });

@@ -3,8 +3,11 @@
 // to the kind's own performer; it knows nothing of what the actor is for.
 export type Decision<State, Reply, Effect> = { record: State; reply: Reply; effects: Effect[] };
 
-/** Kept beside the state, written with it: when to wake the actor, and what it depends on. */
-export type ActorIndexes = { alarmAt: number | null; watch: string | null };
+/**
+ * Kept beside the state, written with it: when to wake the actor, what it depends on, and the group
+ * it is counted in (null: none), so counts by group read one small hash per shard, never a scan.
+ */
+export type ActorIndexes = { alarmAt: number | null; watch: string | null; group?: string | null };
 
 export interface ActorKind<State, Input, Message, Reply, Effect> {
   parseState(json: unknown): State;

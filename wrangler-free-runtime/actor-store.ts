@@ -10,8 +10,8 @@ import type { ActorIndexes } from './actor-kind.js';
 
 const FENCED_WRITE = script(
   'wrFencedWrite',
-  `-- KEYS: state, lease, fence, alarms zset, watches hash, live set.
--- ARGV: token, json, ttlMs (0 = keep), mode ('create' | 'update'), id, alarmAt ('' = none), watch ('' = none).
+  `-- KEYS: state, lease, fence, alarms zset, watches hash, live set, groups hash, group counts hash.
+-- ARGV: token, json, ttlMs (0 = keep), mode ('create' | 'update'), id, alarmAt ('' = none), watch ('' = none), group ('' = none).
 -- Returns 1 written, 0 stale token, -1 create of an existing actor, -2 update of a missing one.
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return 0 end
 local exists = redis.call('EXISTS', KEYS[1])
@@ -28,6 +28,14 @@ else
 end
 if ARGV[6] == '' then redis.call('ZREM', KEYS[4], ARGV[5]) else redis.call('ZADD', KEYS[4], ARGV[6], ARGV[5]) end
 if ARGV[7] == '' then redis.call('HDEL', KEYS[5], ARGV[5]) else redis.call('HSET', KEYS[5], ARGV[5], ARGV[7]) end
+local was = redis.call('HGET', KEYS[7], ARGV[5])
+if was ~= ARGV[8] then
+  if was then redis.call('HINCRBY', KEYS[8], was, -1) end
+  if ARGV[8] == '' then redis.call('HDEL', KEYS[7], ARGV[5]) else
+    redis.call('HSET', KEYS[7], ARGV[5], ARGV[8])
+    redis.call('HINCRBY', KEYS[8], ARGV[8], 1)
+  end
+end
 return 1`,
 );
 
@@ -74,8 +82,8 @@ export class ActorStore {
     const shard = shardOf(id);
     const r = await FENCED_WRITE(
       this.redis,
-      [keys.task(id), keys.lease(id), keys.fence(id), keys.alarms(shard), keys.watches(shard), keys.live(shard)],
-      [o.token, JSON.stringify(state), o.finished ? this.finishedTtlMs : 0, o.mode, id, o.indexes.alarmAt ?? '', o.indexes.watch ?? ''],
+      [keys.task(id), keys.lease(id), keys.fence(id), keys.alarms(shard), keys.watches(shard), keys.live(shard), keys.groups(shard), keys.groupCounts(shard)],
+      [o.token, JSON.stringify(state), o.finished ? this.finishedTtlMs : 0, o.mode, id, o.indexes.alarmAt ?? '', o.indexes.watch ?? '', o.indexes.group ?? ''],
     );
     return r === 1 ? 'written' : r === 0 ? 'stale' : r === -1 ? 'exists' : 'missing';
   }

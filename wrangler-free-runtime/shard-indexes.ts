@@ -1,9 +1,10 @@
-// The per-shard indexes the fenced write keeps: due alarms (a sorted set by due time) and watches
-// (actor → what it depends on, e.g. a recorder). Read by the owner of the shard, never by a scan.
+// The per-shard indexes the fenced write keeps: due alarms (a sorted set by due time), watches
+// (actor → what it depends on, e.g. a recorder) and groups (actor → group, with a count per group).
+// Read by the owner of the shard, or summed over the shards; never by a scan.
 import { script } from '../lib/lua.js';
 import type { RedisClient } from '../lib/redis-connect.js';
 import { keys } from '../protocol/keys.js';
-import { shardOf } from '../protocol/shard.js';
+import { ALL_SHARDS, shardOf } from '../protocol/shard.js';
 
 const CLAIM_DUE = script(
   'wrClaimDueAlarms',
@@ -12,6 +13,20 @@ const CLAIM_DUE = script(
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[3]), id) end
 return due`,
+);
+
+const FORGET = script(
+  'wrForgetIndexes',
+  `-- KEYS: alarms zset, watches hash, groups hash, group counts hash. ARGV: id.
+-- An actor whose state is gone leaves every index, its group's count included.
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+local was = redis.call('HGET', KEYS[3], ARGV[1])
+if was then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HINCRBY', KEYS[4], was, -1)
+end
+return 1`,
 );
 
 export class ShardIndexes {
@@ -31,9 +46,17 @@ export class ShardIndexes {
     return new Map(Object.entries(flat));
   }
 
-  /** Drops both indexes of an actor whose state is gone (expired). */
+  /** How many actors each group holds, all shards summed (64 small hashes). */
+  async groupCounts(): Promise<Map<string, number>> {
+    const perShard = await Promise.all(ALL_SHARDS.map((shard) => this.redis.hgetall(keys.groupCounts(shard))));
+    const total = new Map<string, number>();
+    for (const counts of perShard) for (const [group, n] of Object.entries(counts)) total.set(group, (total.get(group) ?? 0) + Number(n));
+    return total;
+  }
+
+  /** Drops the indexes of an actor whose state is gone (expired). */
   async forget(id: string): Promise<void> {
     const shard = shardOf(id);
-    await Promise.all([this.redis.zrem(keys.alarms(shard), id), this.redis.hdel(keys.watches(shard), id)]);
+    await FORGET(this.redis, [keys.alarms(shard), keys.watches(shard), keys.groups(shard), keys.groupCounts(shard)], [id]);
   }
 }

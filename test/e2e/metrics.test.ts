@@ -1,5 +1,5 @@
 // /metrics on every host, scraped as Prometheus would: it parses as Prometheus text, and its figures
-// move with what the service does (requests by Action and ErrorCode, recordings running, their frame
+// move with what the service does (requests by Action and ErrorCode, tasks by status, recordings running, their frame
 // rate, Stop → finished, stored outputs, callback tries); a recorder-only host answers /healthz and
 // /metrics of its own.
 import assert from 'node:assert/strict';
@@ -50,6 +50,8 @@ describe('metrics', () => {
     assert.equal(count(during, 'Start', 'OK') - count(before, 'Start', 'OK'), 1);
     assert.ok(valueOf(during, 'webrecord_api_request_seconds_count', { action: 'Start' }) >= 1, 'Start timed');
     assert.equal(valueOf(during, 'webrecord_recordings'), 1, 'one recording running');
+    assert.equal(valueOf(during, 'webrecord_tasks', { status: 'recording' }), 1, 'one task recording, by the status index');
+    assert.equal(valueOf(during, 'webrecord_tasks', { status: 'normal' }), 0);
     assert.equal(valueOf(during, 'webrecord_recorder_slots_free'), 1, 'one slot of two left');
     assert.ok(during.some((x) => x.name === 'webrecord_queue_jobs' && x.labels.state === 'waiting'), 'the queue is reported');
     assert.deepEqual([valueOf(during, 'webrecord_queue_jobs', { state: 'waiting' }), valueOf(during, 'webrecord_queue_jobs', { state: 'taken' })], [0, 0], 'the job was taken and acknowledged');
@@ -74,6 +76,7 @@ describe('metrics', () => {
     assert.equal(delta(done, 'webrecord_uploads_total', { store: 'local', outcome: 'stored' }), 1);
     assert.equal(delta(done, 'webrecord_callback_tries_total', { outcome: 'delivered' }), 1);
     assert.equal(delta(done, 'webrecord_callback_tries_total', { outcome: 'failed' }), 0);
+    assert.equal(done.filter((x) => x.name === 'webrecord_tasks').length, 0, 'no task left unfinished');
   });
 });
 

@@ -97,6 +97,43 @@ for (const driver of drivers) {
       assert.equal(await r.hget(keys.lease(id), 'owner'), 'host-b', "a stale release leaves B's lease alone");
     });
 
+    it('groups are counted with each write, over every shard: a task moves between them, leaves at finished, and a fenced-off write moves nothing', async () => {
+      const r = redis.client();
+      const store = new ActorStore(r, 60_000);
+      const indexes = new ShardIndexes(r);
+      const leases = new Leases(r, 'host-g', 5000);
+      const tag = crypto.randomUUID().slice(0, 8);
+      const group = (g: string) => `${g}-${tag}`; // groups of this test only: the Redis is shared by the suite
+      const ids = Array.from({ length: 12 }, (_, i) => `group-${tag}-${i}`);
+      assert.ok(new Set(ids.map(shardOf)).size > 3, 'the tasks span shards');
+      const tokens = new Map<string, number>();
+      const { record } = createTask(ids[0]!, request, Date.now(), config);
+      const write = (id: string, g: string | null, mode: 'create' | 'update' = 'update', token = tokens.get(id)!) =>
+        store.write(id, { ...record, TaskID: id }, { token, mode, finished: g === null, indexes: { alarmAt: null, watch: null, group: g === null ? null : group(g) } });
+      const counts = async () => {
+        const all = await indexes.groupCounts();
+        return Object.fromEntries(['normal', 'recording', 'paused'].map((g) => [g, all.get(group(g)) ?? 0]));
+      };
+      for (const id of ids) {
+        const lease = await leases.acquire(id);
+        assert.ok(lease.ok);
+        tokens.set(id, lease.token);
+        assert.equal(await write(id, 'normal', 'create'), 'written');
+      }
+      assert.deepEqual(await counts(), { normal: 12, recording: 0, paused: 0 });
+      for (const id of ids.slice(0, 7)) await write(id, 'recording');
+      await write(ids[0]!, 'paused');
+      await write(ids[1]!, 'recording'); // the same group again counts once
+      assert.deepEqual(await counts(), { normal: 5, recording: 6, paused: 1 });
+      for (const id of ids.slice(0, 3)) await write(id, null); // finished: counted nowhere
+      assert.deepEqual(await counts(), { normal: 5, recording: 4, paused: 0 });
+      assert.equal(await write(ids[5]!, 'paused', 'update', tokens.get(ids[5]!)! - 1), 'stale');
+      assert.deepEqual(await counts(), { normal: 5, recording: 4, paused: 0 }, 'a fenced-off write moves nothing');
+      await indexes.forget(ids[8]!); // its state gone: it leaves its group too
+      await indexes.forget(ids[8]!);
+      assert.deepEqual(await counts(), { normal: 4, recording: 4, paused: 0 });
+    });
+
     it('leases of actors in many shards renew in one script per shard; a lost one is named', async () => {
       const r = redis.client();
       const leases = new Leases(r, 'host-many', 2000);

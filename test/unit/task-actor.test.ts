@@ -488,7 +488,7 @@ describe('TaskActor: the queue timeout', () => {
     assert.equal(d.record.Status, 'finished');
     assert.equal(d.record.Result.ErrorCode, 'NoRecorder');
     assert.match(d.record.Result.ErrorMessage!, /within 60 s \(QUEUE_TIMEOUT_S\)/);
-    assert.deepEqual(indexesOf(d.record), { alarmAt: null, watch: null });
+    assert.deepEqual(indexesOf(d.record), { alarmAt: null, watch: null, group: null });
   });
 
   it('with a CallbackURL the client is told, like any other end', () => {
@@ -503,6 +503,7 @@ describe('TaskActor: the queue timeout', () => {
     assert.equal(taken.queueDeadlineAt, null);
     assert.equal(indexesOf(taken).alarmAt, T0 + 1000 + (taken.request.MaxDurationLimit + taken.request.ReadyTimeout) * 1000 + START_ALLOWANCE_MS);
     assert.equal(indexesOf(taken).watch, 'rec-1');
+    assert.equal(indexesOf(taken).group, 'normal', 'counted by its status while unfinished');
     assert.equal(decide(taken, { kind: 'alarm' }, T0 + 60_000, config).record, taken);
   });
 
