@@ -1,6 +1,6 @@
 // What each `webrecord` command does with the typed client. Answers the exit code: 0 done, 1 the
 // service refused or the recording ended with an error (WebRecordError and a task's ErrorCode).
-import { type StartInput, type WebRecordClient } from '../client/index.js';
+import { type StartInput, type WebRecordClient, WebRecordError } from '../client/index.js';
 import type { DescribeView } from '../protocol/task.js';
 import type { Command, RecordOptions } from './args.js';
 import { USAGE } from './args.js';
@@ -76,7 +76,16 @@ export function startData(url: string, o: RecordOptions): StartInput {
 /** Shows the task's progress until `until` holds (by default: it finished); answers its last view. */
 async function watch(client: WebRecordClient, taskId: string, term: Terminal, clock: Clock, until = (v: DescribeView) => v.Status === 'finished'): Promise<DescribeView> {
   for (;;) {
-    const view = await client.describe(taskId);
+    let view: DescribeView;
+    try {
+      view = await client.describe(taskId);
+    } catch (err) {
+      // The service's store away for a moment: waited out, as the client's own waitFor does.
+      if (!(err instanceof WebRecordError && err.code === 'ServiceUnavailable')) throw err;
+      term.status('(the service is briefly unavailable; waiting)');
+      await clock.sleep(POLL_MS);
+      continue;
+    }
     term.status(progressLine(view));
     if (until(view)) {
       if (view.Status === 'finished') term.done();

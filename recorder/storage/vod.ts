@@ -70,8 +70,6 @@ type Applied = { store: CosStore; mainKey: string; sessionKey: string; renewAt: 
  * upload is never committed.
  */
 const RENEW_AT_LIFE = 2 / 3;
-/** A credential that seems to expire sooner than this is taken for a clock off from VOD's, not renewed early. */
-const MIN_LIFE_MS = 60_000;
 
 /** Opens the task's upload in VOD (ApplyUpload) and answers where its files go. */
 export async function vodDestination(request: StoredRequest, mediaType: 'mp4' | 'm3u8', mediaName: string, access: VodAccess, log: Logger): Promise<Destination> {
@@ -102,13 +100,14 @@ export async function vodDestination(request: StoredRequest, mediaType: 'mp4' | 
     };
     const now = Date.now();
     const life = cert.ExpiredTime ? cert.ExpiredTime * 1000 - now : Number.POSITIVE_INFINITY;
-    if (life < MIN_LIFE_MS) log.warn({ expiredTime: cert.ExpiredTime }, "VOD's upload credentials expire within a minute by this machine's clock: its clock may be off; they are not renewed early");
+    // Expired already by this machine's clock: its clock is off from VOD's; renewing at once would never end.
+    if (life <= 0) log.warn({ expiredTime: cert.ExpiredTime }, "VOD's upload credentials have expired by this machine's clock, which must be off: they are not renewed early");
     return {
       store: new CosStore(applied.StorageBucket, applied.StorageRegion, cosAccess, log),
       // VOD names the media file; an HLS set's segments go beside it.
       mainKey: applied.MediaStoragePath.replace(/^\/+/, ''),
       sessionKey: applied.VodSessionKey,
-      renewAt: life < MIN_LIFE_MS ? Number.POSITIVE_INFINITY : now + life * RENEW_AT_LIFE,
+      renewAt: life <= 0 ? Number.POSITIVE_INFINITY : now + life * RENEW_AT_LIFE,
     };
   };
   let upload = await apply();

@@ -164,7 +164,8 @@ describe('a VOD recording that outlasts its upload credentials', () => {
   async function record(muxer: 'mp4' | 'hls', seconds: number) {
     const appliedBefore = shortVod.calls.length;
     const cosBefore = shortCos.log.length;
-    const started = await short.api('Start', { RecordURL: pages.url('counter.html'), Width: 640, Height: 360, Output: { Vod: { MediaInfo: { MediaName: `long ${muxer}` } }, Video: { Muxer: muxer } } });
+    // At 1280×720 the MP4 passes a part's 1 MiB within its first lifetime: parts go up to every folder.
+    const started = await short.api('Start', { RecordURL: pages.url('counter.html'), Output: { Vod: { MediaInfo: { MediaName: `long ${muxer}` } }, Video: { Muxer: muxer } } });
     assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
     const id = started.TaskID as string;
     await short.waitForStatus(id, 'recording', 30_000);
@@ -181,13 +182,14 @@ describe('a VOD recording that outlasts its upload credentials', () => {
     return { task, key, folder: folder(key), recorded: (stopAt - recordingAt) / 1000, calls, requests, folders: new Set(requests.filter((r) => r.op !== 'abortMultipart').map((r) => folder(r.key))) };
   }
 
-  it('MP4 of three credential lifetimes: applied for again while recording, the file sent again to the new folder, only the last upload committed; nothing refused', async () => {
+  it('MP4 of three credential lifetimes: applied for again while recording, the file sent again from its start to the new folder, the old upload dropped, only the last committed; nothing refused', async () => {
     const r = await record('mp4', 3 * LIFE_S);
     const applies = r.calls.filter((c) => c.action === 'ApplyUpload');
     assert.ok(applies.length >= 3, `ApplyUpload ${applies.length} times`);
     assert.deepEqual(r.calls.filter((c) => c.action === 'CommitUpload').length, 1, 'one upload committed');
     assert.deepEqual(r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`), [], 'no request to VOD storage refused (none with an expired credential)');
-    assert.ok(r.folders.size >= 3, `parts went up to ${r.folders.size} folders while recording`);
+    assert.ok(r.folders.size >= 2, `parts went up to ${r.folders.size} folders while recording`);
+    assert.ok(r.requests.some((q) => q.op === 'abortMultipart' && !q.key.startsWith(r.folder)), "an older folder's upload was dropped while its credential held");
     const parts = r.requests.filter((q) => q.op === 'uploadPart' && q.key === r.key);
     assert.equal(parts[0]?.partNumber, 1, 'the last folder got the file from its first part');
     const file = join(short.dataDir, `${r.task.TaskID}-renewed.mp4`);
