@@ -30,7 +30,7 @@ function slopePerMinute(points: { minute: number; mb: number }[]): number {
 function byKind(pids: number[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const pid of pids) {
-    let kind = '?';
+    let kind: string;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       kind = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1] ?? /--type=([\w-]+)/.exec(cmd)?.[1] ?? cmd.split(' ')[0]!.split('/').pop()!;

@@ -45,15 +45,18 @@ export class Metrics {
     this.callbacks = new Counter({ name: 'webrecord_callback_tries_total', help: 'Callback tries by outcome (delivered, failed: tried again until CALLBACK_MAX_TRIES)', labelNames: ['outcome'], registers });
     this.uploads = new Counter({ name: 'webrecord_uploads_total', help: 'Outputs stored by store (local, cos, vod) and outcome (stored, failed)', labelNames: ['store', 'outcome'], registers });
     const sources = this.recorders;
-    const self = this;
+    // Read when scraped: set (setQueue, setTasks) after the gauges are made.
+    const queue = () => this.queue;
+    const tasks = () => this.tasks;
     new Gauge({
       name: 'webrecord_queue_jobs',
       help: "The region's Start jobs: waiting for a recorder, or taken and being started (the same on every API host)",
       labelNames: ['state'],
       registers,
       async collect() {
-        if (!self.queue) return;
-        const q = await self.queue().catch(() => null); // the store away: no figure rather than a failed scrape
+        const read = queue();
+        if (!read) return;
+        const q = await read().catch(() => null); // the store away: no figure rather than a failed scrape
         this.reset();
         if (!q) return;
         if (q.waiting !== null) this.set({ state: 'waiting' }, q.waiting);
@@ -66,8 +69,9 @@ export class Metrics {
       labelNames: ['status'],
       registers,
       async collect() {
-        if (!self.tasks) return;
-        const counts = await self.tasks().catch(() => null);
+        const read = tasks();
+        if (!read) return;
+        const counts = await read().catch(() => null);
         this.reset();
         if (!counts) return;
         for (const [status, n] of counts) if (n > 0) this.set({ status }, n);

@@ -11,7 +11,7 @@ export function parseEntries(raw: RawEntries): StreamEntry[] {
   // XCLAIM answers nil for an entry deleted meanwhile.
   return raw.filter(Boolean).map(([id, fields]) => {
     const i = fields ? fields.indexOf(PAYLOAD_FIELD) : -1;
-    let payload: unknown = null;
+    let payload: unknown;
     try {
       payload = i >= 0 ? JSON.parse(fields[i + 1] ?? 'null') : null;
     } catch {

@@ -10,7 +10,7 @@ export type ApiKey = {
   actions?: readonly Action[];
 };
 
-const KEY = /^[A-Za-z0-9_.\-]{1,128}$/;
+const KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Parses the list; a mistake throws naming the entry by its key, never showing a secret. */
 export function parseApiKeys(text: string): ApiKey[] {

@@ -33,10 +33,12 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\
 
 // A safe file name: no path separators, no dot-only names, no control characters.
 const fileName = (path: string) =>
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   text(path, 200).refine((s) => !/[/\\\u0000-\u001f]/.test(s) && s !== '.' && s !== '..', {
     error: `${path} must be a file name (no "/", "\\" or control characters)`,
   });
 const dirName = (path: string) =>
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   text(path, 512).refine((s) => !s.split('/').includes('..') && !/[\\\u0000-\u001f]/.test(s), {
     error: `${path} must be a relative path without ".." segments`,
   });

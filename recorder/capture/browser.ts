@@ -119,7 +119,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
     cgroup = o.cgroups?.create(id) ?? null;
   } catch (err) {
     await egress.close();
-    throw new Error(`cannot make the browser's cgroup in ${o.cgroups?.parents.join(' and ')} (${(err as Error).message})`);
+    throw new Error(`cannot make the browser's cgroup in ${o.cgroups?.parents.join(' and ')} (${(err as Error).message})`, { cause: err });
   }
   const [file, args] = joinCommand(cgroup, ...sandboxedCommand(o.identity, o.chromiumPath, flags));
   let browser: Browser | null = null;

@@ -201,7 +201,7 @@ describe('many hosts on a Redis Cluster', () => {
     const frozen = await startRecorder();
     recorders = [frozen];
     const redis = cluster.client();
-    let id = '';
+    let id: string;
     for (let tries = 0; ; tries++) {
       assert.ok(tries < 5, 'the job reached the frozen recorder');
       frozen.child.kill('SIGSTOP');

@@ -39,11 +39,12 @@ describe('start-up', () => {
 });
 
 describe('the browser sandbox at start-up', () => {
-  const run = (env: Record<string, string>, waitForReady = false) =>
-    new Promise<{ code: number | null; stderr: string; log: string }>(async (resolve) => {
+  const run = async (env: Record<string, string>, waitForReady = false) => {
+    const port = await freePort();
+    return new Promise<{ code: number | null; stderr: string; log: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, DATA_DIR: scratchDir('sandbox'), PORT: String(await freePort()), BROWSER_POOL: '0', ...env },
+        env: { ...process.env, DATA_DIR: scratchDir('sandbox'), PORT: String(port), BROWSER_POOL: '0', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -59,6 +60,7 @@ describe('the browser sandbox at start-up', () => {
         resolve({ code, stderr, log });
       });
     });
+  };
 
   it('a BROWSER_USER that does not exist stops start-up with one line naming it', async () => {
     const r = await run({ BROWSER_USER: 'no-such-user' });
