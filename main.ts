@@ -126,7 +126,10 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
       shutdown.add({ name: 'leave the live hosts', run: () => runtime.leave(), onlyRedis: true });
       if (auth) log.info({ keys: settings.apiKeys.map((k) => k.key) }, 'API requests must be signed (application authentication)');
       else log.warn('no API keys are configured (API_KEYS, API_KEYS_FILE): the API is OPEN to anyone who can reach it');
-      log.info({ url: `${settings.tls ? 'https' : 'http'}://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL, internalUrl: settings.INTERNAL_URL, host: runtime.view.selfId }, 'API listening');
+      log.info(
+        { url: `${settings.tls ? 'https' : 'http'}://${settings.HOST}:${settings.PORT}`, publicUrl: settings.PUBLIC_URL, internalUrl: settings.INTERNAL_URL, host: runtime.view.selfId },
+        'API listening',
+      );
     }
 
     if (settings.ROLE !== 'api') {
@@ -179,7 +182,6 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
   }
   return { stop: () => shutdown.run() };
 }
-
 
 /**
  * A recorder-only host answers /healthz and /metrics on PORT, so it can be watched and scraped like

@@ -53,12 +53,7 @@ export function createTask(taskId: string, request: StoredRequest, now: number, 
   return { record, reply: OK, effects: [{ type: 'enqueueStart', job }] };
 }
 
-export function decide(
-  record: TaskRecord,
-  msg: ActorMessage,
-  now: number,
-  config: ActorConfig = DEFAULT_CONFIG,
-): Decision {
+export function decide(record: TaskRecord, msg: ActorMessage, now: number, config: ActorConfig = DEFAULT_CONFIG): Decision {
   switch (msg.kind) {
     case 'command':
       return onCommand(record, msg.command, now, config);
@@ -182,12 +177,7 @@ function onEvent(t: TaskRecord, e: RecorderEvent, late: boolean, now: number, co
       return enterCallback(withVideos({ ...r, StopTime: r.StopTime ?? e.at }, e.videos), now, config, {});
     case 'failed':
       if (t.Status === 'callback' || t.Status === 'finished') return keep(r);
-      return enterCallback(
-        withVideos({ ...r, StopTime: r.StopTime ?? (r.StartTime !== undefined ? e.at : undefined) }, e.videos),
-        now,
-        config,
-        { ErrorCode: e.code, ErrorMessage: e.message },
-      );
+      return enterCallback(withVideos({ ...r, StopTime: r.StopTime ?? (r.StartTime !== undefined ? e.at : undefined) }, e.videos), now, config, { ErrorCode: e.code, ErrorMessage: e.message });
     case 'progress': {
       // How far it got, and what can be watched already (a live playlist), show in Describe while recording.
       if (!LIVE.includes(t.Status) && t.Status !== 'canceled') return keep(r);
@@ -211,9 +201,7 @@ function onStopped(t: TaskRecord, recorded: boolean, now: number, config: ActorC
   if (recorded) return keep({ ...t, Status: 'transcode' });
   return enterCallback(t, now, config, {
     ErrorCode: TaskErrorCode.NothingRecorded,
-    ErrorMessage: t.request.ManualStart
-      ? 'the page never called window.startRecord(), so nothing was recorded'
-      : 'the recording ended before the first frame was captured',
+    ErrorMessage: t.request.ManualStart ? 'the page never called window.startRecord(), so nothing was recorded' : 'the recording ended before the first frame was captured',
   });
 }
 
@@ -287,12 +275,7 @@ function onAlarm(t: TaskRecord, now: number, config: ActorConfig): Decision {
   return keep(t);
 }
 
-function enterCallback(
-  t: TaskRecord,
-  now: number,
-  config: ActorConfig,
-  error: { ErrorCode?: string; ErrorMessage?: string },
-): Decision {
+function enterCallback(t: TaskRecord, now: number, config: ActorConfig, error: { ErrorCode?: string; ErrorMessage?: string }): Decision {
   const r: TaskRecord = { ...t, deadlineAt: null, Result: { ...t.Result, ...error } };
   if (!r.request.CallbackURL) return keep(finish(r, now));
   return tryCallback({ ...r, Status: 'callback', callback: { tries: 0, nextAt: null } }, now, config);
@@ -309,18 +292,11 @@ function tryCallback(t: TaskRecord, now: number, config: ActorConfig): Decision 
   return {
     record: r,
     reply: OK,
-    effects: [
-      { type: 'deliverCallback', url: t.request.CallbackURL!, tryNumber: tries, deliveryId: `${t.TaskID}.finished`, body },
-    ],
+    effects: [{ type: 'deliverCallback', url: t.request.CallbackURL!, tryNumber: tries, deliveryId: `${t.TaskID}.finished`, body }],
   };
 }
 
-function onCallbackResult(
-  t: TaskRecord,
-  msg: Extract<ActorMessage, { kind: 'callbackResult' }>,
-  now: number,
-  config: ActorConfig,
-): Decision {
+function onCallbackResult(t: TaskRecord, msg: Extract<ActorMessage, { kind: 'callbackResult' }>, now: number, config: ActorConfig): Decision {
   if (t.Status !== 'callback' || !t.callback || msg.tryNumber !== t.callback.tries) return keep(t);
   if (msg.ok) return keep(finish(t, t.callback.tryAt ?? now));
   const failed: TaskRecord = { ...t, callback: { ...t.callback, lastError: msg.error ?? 'unknown error' } };
@@ -367,9 +343,7 @@ function letGo(t: TaskRecord, e: RecorderEvent): Decision {
 }
 
 function send(t: TaskRecord, type: RecorderCommand['type']): Decision {
-  const effects: Effect[] = t.recorderId
-    ? [{ type: 'commandRecorder', recorderId: t.recorderId, command: { TaskID: t.TaskID, attempt: t.attempt, type } }]
-    : [];
+  const effects: Effect[] = t.recorderId ? [{ type: 'commandRecorder', recorderId: t.recorderId, command: { TaskID: t.TaskID, attempt: t.attempt, type } }] : [];
   return { record: t, reply: OK, effects };
 }
 

@@ -37,7 +37,15 @@ export async function cluster(): Promise<BenchReport> {
   try {
     for (let i = 0; i < 3; i++) hosts.push(await startHost());
     await new Promise((r) => setTimeout(r, 2000)); // every host sees the others
-    const owner = (taskId: string, among: Host[]) => among.find((h) => h.id === ownerOf(shardOf(taskId), among.map((x) => x.id)))!;
+    const owner = (taskId: string, among: Host[]) =>
+      among.find(
+        (h) =>
+          h.id ===
+          ownerOf(
+            shardOf(taskId),
+            among.map((x) => x.id),
+          ),
+      )!;
 
     // Command latency through a non-owner and through the owner.
     const tasks: string[] = [];
@@ -68,7 +76,14 @@ export async function cluster(): Promise<BenchReport> {
       const three = await Promise.all(hosts.map((h) => load(h.url, describe, 16, seconds)));
       const sum = three.reduce((n, r) => n + r.rps, 0);
       rows.push({ run, what: 'Describe, 1 API host', rps: one.rps, p99: one.p99, failed: one.errors + one.non2xx });
-      rows.push({ run, what: 'Describe, 3 API hosts', rps: sum, p99: Math.max(...three.map((r) => r.p99)), failed: three.reduce((n, r) => n + r.errors + r.non2xx, 0), vsOne: +(sum / one.rps).toFixed(2) });
+      rows.push({
+        run,
+        what: 'Describe, 3 API hosts',
+        rps: sum,
+        p99: Math.max(...three.map((r) => r.p99)),
+        failed: three.reduce((n, r) => n + r.errors + r.non2xx, 0),
+        vsOne: +(sum / one.rps).toFixed(2),
+      });
     }
 
     // Failover: a host that owns a task goes; how long until the task answers through another host.

@@ -34,7 +34,10 @@ async function once(svc: RunningService, url: string, muxer: Muxer, seconds: num
   const task = await svc.api('Describe', { TaskID: id });
   if (task.Result.ErrorCode) throw new Error(`${muxer}: ${task.Result.ErrorCode} ${task.Result.ErrorMessage}`);
   // The recorder logs its phases as it reports the result, so the line may land just after Describe says finished.
-  const lineOf = () => readFileSync(svc.logFile, 'utf8').split('\n').find((l) => l.includes(id) && l.includes('"stopMs"'));
+  const lineOf = () =>
+    readFileSync(svc.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes(id) && l.includes('"stopMs"'));
   let line = lineOf();
   for (let i = 0; !line && i < 20; i++) line = (await sleep(100), lineOf());
   if (cos) {
@@ -46,7 +49,12 @@ async function once(svc: RunningService, url: string, muxer: Muxer, seconds: num
   }
   // Let its clean-up (removing the intermediate file, the disk writing back) end before the next.
   await sleep(10_000);
-  return { ms, fileS: task.Result.Videos[0].FileDuration as number, fileMiB: Math.round((task.Result.Videos[0].FileSize as number) / 2 ** 20), phases: line ? (JSON.parse(line).stopMs as Record<string, number>) : null };
+  return {
+    ms,
+    fileS: task.Result.Videos[0].FileDuration as number,
+    fileMiB: Math.round((task.Result.Videos[0].FileSize as number) / 2 ** 20),
+    phases: line ? (JSON.parse(line).stopMs as Record<string, number>) : null,
+  };
 }
 
 /** One service per target: local disk, or COS through the SDK to the fake on loopback. */

@@ -31,7 +31,9 @@ export const percentile = (xs: number[], p: number) => {
 function version(cmd: string, args: string[]): string {
   try {
     // stderr ignored: Debian's chromium wrapper prints a shell error from its /dev/shm check.
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]!
+      .trim();
   } catch {
     return 'unknown';
   }

@@ -50,9 +50,7 @@ export class GroupStream {
       const reclaimed = await this.reclaim(count, isLive);
       if (reclaimed.length) return reclaimed;
     }
-    return parseRead(
-      await reader.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.stream, '>'),
-    );
+    return parseRead(await reader.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.stream, '>'));
   }
 
   /** After a failure to ack or to handle: look at what is pending on this reader again. */
@@ -63,7 +61,13 @@ export class GroupStream {
   async ack(ids: string[]): Promise<void> {
     if (!ids.length) return;
     // One key: one slot, so a pipeline is fine on a cluster.
-    throwIfFailed(await this.redis.pipeline().xack(this.stream, this.group, ...ids).xdel(this.stream, ...ids).exec());
+    throwIfFailed(
+      await this.redis
+        .pipeline()
+        .xack(this.stream, this.group, ...ids)
+        .xdel(this.stream, ...ids)
+        .exec(),
+    );
   }
 
   /** Forgets this reader in the group (it stops); what it still had pending goes to the others. */

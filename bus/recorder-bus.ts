@@ -50,13 +50,7 @@ export class RecorderBus {
 
   async command(recorderId: string, command: RecorderCommand): Promise<void> {
     const key = keys.recorderCommands(recorderId);
-    throwIfFailed(
-      await this.redis
-        .pipeline()
-        .xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', PAYLOAD_FIELD, JSON.stringify(command))
-        .pexpire(key, COMMANDS_TTL_MS)
-        .exec(),
-    );
+    throwIfFailed(await this.redis.pipeline().xadd(key, 'MAXLEN', '~', COMMANDS_MAX_LEN, '*', PAYLOAD_FIELD, JSON.stringify(command)).pexpire(key, COMMANDS_TTL_MS).exec());
   }
 
   /**

@@ -49,9 +49,7 @@ export class WebRecordClient {
   /** Sends one Action and answers the envelope as it came, errors included (never throws on ErrorCode). */
   async call(action: Action, data?: unknown): Promise<{ status: number; answer: Answer }> {
     const body = JSON.stringify(data === undefined ? { Action: action } : { Action: action, Data: data });
-    const headers = this.opts.credentials
-      ? await signedHeaders(this.opts.credentials, new URL(this.endpoint).pathname, body)
-      : { 'Content-Type': 'application/json', Accept: 'application/json' };
+    const headers = this.opts.credentials ? await signedHeaders(this.opts.credentials, new URL(this.endpoint).pathname, body) : { 'Content-Type': 'application/json', Accept: 'application/json' };
     const res = await this.fetch(this.endpoint, {
       method: 'POST',
       headers,

@@ -12,12 +12,7 @@ export type Credentials = { key: string; secret: string; algorithm?: Algorithm }
  * nonce, so two identical requests in the same second still differ (the service refuses a replayed
  * signature).
  */
-export async function signedHeaders(
-  creds: Credentials,
-  path: string,
-  body: string,
-  date: Date = new Date(),
-): Promise<Record<string, string>> {
+export async function signedHeaders(creds: Credentials, path: string, body: string, date: Date = new Date()): Promise<Record<string, string>> {
   const algorithm = creds.algorithm ?? 'hmac-sha1';
   const headers: Record<string, string> = {
     'X-Date': date.toUTCString(),
@@ -38,12 +33,7 @@ export async function signedHeaders(
  * Checks a callback's `X-WebRecord-Signature` (t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">) against
  * the service's CALLBACK_SECRET; a signature older than `toleranceS` is refused (a replay).
  */
-export async function verifyCallback(
-  secret: string,
-  signatureHeader: string | null | undefined,
-  body: string,
-  opts: { toleranceS?: number; now?: number } = {},
-): Promise<boolean> {
+export async function verifyCallback(secret: string, signatureHeader: string | null | undefined, body: string, opts: { toleranceS?: number; now?: number } = {}): Promise<boolean> {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signatureHeader ?? '');
   if (!m) return false;
   const t = Number(m[1]);

@@ -105,9 +105,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
     });
   }
 
-  app.notFound((c) =>
-    fail(c, 'NotFound', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}; POST to / or /record (or /release/record)`, 404),
-  );
+  app.notFound((c) => fail(c, 'NotFound', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}; POST to / or /record (or /release/record)`, 404));
   app.onError((err, c) => {
     if (err instanceof ServiceUnavailableError) return fail(c, 'ServiceUnavailable', err.message, 503);
     if (err instanceof HTTPException && err.status === 400) {

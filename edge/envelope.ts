@@ -22,13 +22,7 @@ export function answer(c: AnyContext, body: Record<string, unknown>) {
 }
 
 /** Clients of the original product read ErrorCode, so errors answer 200 unless API.md says otherwise. */
-export function fail(
-  c: AnyContext,
-  code: RequestErrorCode,
-  message: string,
-  status: ContentfulStatusCode = 200,
-  extra: Record<string, unknown> = {},
-) {
+export function fail(c: AnyContext, code: RequestErrorCode, message: string, status: ContentfulStatusCode = 200, extra: Record<string, unknown> = {}) {
   c.set('errorCode', code); // for the request metrics
   return c.json({ ...extra, ErrorCode: code, ErrorMessage: message, RequestID: newRequestId() }, status);
 }

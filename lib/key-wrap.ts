@@ -15,7 +15,10 @@ export function seal(kek: Buffer, secret: Buffer): string {
 
 export function open(kek: Buffer, sealed: string): Buffer {
   if (!sealed.startsWith(PREFIX)) throw new Error('not a sealed secret');
-  const [iv, body, tag] = sealed.slice(PREFIX.length).split('.').map((p) => Buffer.from(p, 'base64url'));
+  const [iv, body, tag] = sealed
+    .slice(PREFIX.length)
+    .split('.')
+    .map((p) => Buffer.from(p, 'base64url'));
   if (!iv || !body || !tag) throw new Error('a sealed secret is malformed');
   const d = createDecipheriv('aes-256-gcm', kek, iv);
   d.setAuthTag(tag);

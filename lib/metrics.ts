@@ -42,7 +42,12 @@ export class Metrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers,
     });
-    this.callbacks = new Counter({ name: 'webrecord_callback_tries_total', help: 'Callback tries by outcome (delivered, failed: tried again until CALLBACK_MAX_TRIES)', labelNames: ['outcome'], registers });
+    this.callbacks = new Counter({
+      name: 'webrecord_callback_tries_total',
+      help: 'Callback tries by outcome (delivered, failed: tried again until CALLBACK_MAX_TRIES)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.uploads = new Counter({ name: 'webrecord_uploads_total', help: 'Outputs stored by store (local, cos, vod) and outcome (stored, failed)', labelNames: ['store', 'outcome'], registers });
     const sources = this.recorders;
     // Read when scraped: set (setQueue, setTasks) after the gauges are made.

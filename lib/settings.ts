@@ -18,7 +18,13 @@ const int = (min: number, max: number) =>
     .trim()
     .regex(/^-?\d+$/, { error: `must be an integer in [${min}, ${max}]` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `must be an integer in [${min}, ${max}]` }).max(max, { error: `must be an integer in [${min}, ${max}]` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be an integer in [${min}, ${max}]` })
+        .max(max, { error: `must be an integer in [${min}, ${max}]` }),
+    );
 
 const autoOrDecimal = (min: number, max: number) =>
   z
@@ -94,7 +100,8 @@ const Env = z.object({
     })
     // The guards are not the flags' to undo: the egress proxy (URL policy) and the sandbox.
     .refine((s) => !/(^|\s)--(proxy-server|proxy-pac-url|proxy-bypass-list|no-proxy-server|proxy-auto-detect|no-sandbox|host-resolver-rules)(=|\s|$)/i.test(s), {
-      error: 'must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s',
+      error:
+        "must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder's egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX's",
     })
     .default(''),
   FFMPEG_PATH: z.string().trim().min(1).default('ffmpeg'),
@@ -134,7 +141,11 @@ const Env = z.object({
    */
   RECORDING_MEMORY_MB: int(64, 1_000_000).default(2048),
   /** The user each recording's Chromium runs as when the service runs as root (made by the set-up). */
-  BROWSER_USER: z.string().trim().regex(/^[a-z_][a-z0-9_-]*$/, { error: 'must be a user name' }).default('webrecord-browser'),
+  BROWSER_USER: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_-]*$/, { error: 'must be a user name' })
+    .default('webrecord-browser'),
   /** 1: record without Chromium's sandbox, as the service's own user (unsafe for untrusted pages). */
   CHROMIUM_NO_SANDBOX: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
   /** Requests a second per API key (per client address in open mode); 0: no limit. */

@@ -157,7 +157,10 @@ export const StartRequest = z.object({
     Video: z.object({
       Muxer: z.enum(['mp4', 'hls']),
       /** The 16-byte key as 32 hex characters, whichever EncryptKeyFormat the client used. */
-      EncryptKey: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+      EncryptKey: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .optional(),
       AuthUrl: z.string().optional(),
     }),
   }),
@@ -170,9 +173,7 @@ export type StartRequest = z.infer<typeof StartRequest>;
  */
 export const StoredRequest = StartRequest.extend({
   Output: StartRequest.shape.Output.extend({
-    Video: z
-      .object({ Muxer: z.enum(['mp4', 'hls']), AuthUrl: z.string().optional(), SealedKey: z.string().optional() })
-      .strict(),
+    Video: z.object({ Muxer: z.enum(['mp4', 'hls']), AuthUrl: z.string().optional(), SealedKey: z.string().optional() }).strict(),
   }),
 });
 export type StoredRequest = z.infer<typeof StoredRequest>;

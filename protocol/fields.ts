@@ -33,10 +33,7 @@ export function int(path: string, min: number, max: number) {
 
 export function bool(path: string) {
   const short = path.split('.').pop() ?? path;
-  return z.preprocess(
-    (v) => (v === 'true' ? true : v === 'false' ? false : v),
-    z.boolean({ error: say(short, path, 'must be a boolean') }),
-  );
+  return z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: say(short, path, 'must be a boolean') }));
 }
 
 export function text(path: string, maxLength: number, minLength = 1) {
@@ -56,10 +53,7 @@ export function idText(path: string, maxLength: number) {
 export function oneOf<const T extends readonly [string, ...string[]]>(path: string, values: T) {
   const short = path.split('.').pop() ?? path;
   const shape = `must be ${values.map((v) => `"${v}"`).join(' or ')}`;
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-    z.enum(values, { error: say(short, path, shape) }),
-  );
+  return z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(values, { error: say(short, path, shape) }));
 }
 
 export function httpUrl(path: string) {

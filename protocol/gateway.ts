@@ -13,9 +13,7 @@ export type StartOutcome =
   /** The deployment holds its cap of unfinished tasks (MAX_TASKS). */
   | { ok: false; code: 'ResourceExhausted'; message: string };
 
-export type CommandOutcome =
-  | { ok: true }
-  | { ok: false; code: 'TaskNotFound' | 'InvalidState' | 'ServiceUnavailable'; message: string };
+export type CommandOutcome = { ok: true } | { ok: false; code: 'TaskNotFound' | 'InvalidState' | 'ServiceUnavailable'; message: string };
 
 export type Health = { ok: boolean; detail: Record<string, unknown> };
 

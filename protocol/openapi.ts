@@ -47,7 +47,7 @@ export function openApiDocument(): Record<string, unknown> {
       404: error('NotFound: no such endpoint'),
       405: error('MethodNotAllowed: POST the request'),
       413: error('RequestTooLarge: the body is over 64 KiB'),
-      429: error('RequestLimitExceeded: over the rate limit (RATE_LIMIT, or the key\'s own)'),
+      429: error("RequestLimitExceeded: over the rate limit (RATE_LIMIT, or the key's own)"),
       503: error('ServiceUnavailable: the task store cannot be reached'),
     },
     security: [{}, { appAuth: [] }],

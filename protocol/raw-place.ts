@@ -19,7 +19,9 @@ export function rawPlaceOf(taskId: string, r: Pick<StartRequest, 'StorageType' |
   const cos = r.Output.Vod ? undefined : r.Output.Cos;
   const bucket = cos?.Bucket ?? d.bucket;
   if (!bucket) {
-    return { error: `Data.StorageType "cos" needs a bucket: this service has no COS_BUCKET_RAW or COS_BUCKET${r.Output.Vod ? ' (VOD lends no bucket for it)' : ', and Data.Output.Cos.Bucket is not given'}` };
+    return {
+      error: `Data.StorageType "cos" needs a bucket: this service has no COS_BUCKET_RAW or COS_BUCKET${r.Output.Vod ? ' (VOD lends no bucket for it)' : ', and Data.Output.Cos.Bucket is not given'}`,
+    };
   }
   const region = cos?.Region ?? d.region; // as the output's own region is chosen
   if (!region) return { error: 'Data.StorageType "cos" needs a region: Data.Output.Cos.Region, or COS_REGION on this service' };

@@ -81,12 +81,7 @@ export async function verify(
   if (!time || !nonce || !to || !signature) return 'unsigned';
   if (!/^\d{1,16}$/.test(time) || Math.abs(now - Number(time)) > MAX_SKEW_MS) return 'stale';
   if (!/^[0-9a-f]{64}$/.test(signature)) return 'bad signature';
-  const ok = await crypto.subtle.verify(
-    'HMAC',
-    await hmacKey(secret),
-    hexBytes(signature),
-    enc.encode(await stringToSign({ method: req.method, path: req.path, body: req.body, time, nonce, to })),
-  );
+  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), hexBytes(signature), enc.encode(await stringToSign({ method: req.method, path: req.path, body: req.body, time, nonce, to })));
   if (!ok) return 'bad signature';
   if (to !== o.self) return `meant for host ${to}`;
   if (!o.nonces.offer(nonce, Number(time) + MAX_SKEW_MS, now)) return 'replayed';

@@ -2,16 +2,7 @@
 import { z } from 'zod';
 import { StoredRequest } from './api.js';
 
-export const TASK_STATUSES = [
-  'normal',
-  'recording',
-  'paused',
-  'canceled',
-  'transcode',
-  'upload',
-  'callback',
-  'finished',
-] as const;
+export const TASK_STATUSES = ['normal', 'recording', 'paused', 'canceled', 'transcode', 'upload', 'callback', 'finished'] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 

@@ -6,15 +6,7 @@
 
 export type Address = { v: 4; bytes: number[] } | { v: 6; bytes: number[] };
 
-export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'unspecified'
-  | 'multicast'
-  | 'broadcast'
-  | 'reserved';
+export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'broadcast' | 'reserved';
 
 type Cidr = { addr: Address; bits: number };
 type AllowEntry = { kind: 'host'; host: string; port?: number } | { kind: 'cidr'; cidr: Cidr; port?: number };

@@ -124,7 +124,9 @@ export class CapturePipeline {
     };
     const watch = new FrameRateWatch(config.fpsWarningBelow, (fps, seconds) => {
       log.warn({ fps: +fps.toFixed(2) }, 'low frame rate');
-      this.d.warn(`the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`);
+      this.d.warn(
+        `the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`,
+      );
     });
     muxer.onProgress = (p) => {
       watch.add(p.frames, p.seconds);
@@ -189,7 +191,10 @@ export class CapturePipeline {
   async progress(): Promise<RecordingProgress | null> {
     const path = this.intermediatePath;
     if (!path || !this.capture) return null;
-    const size = await stat(path).then((s) => s.size, () => 0);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     const fps = this.frameRate?.fps;
     return { RecordedSeconds: Math.round(this.recordedSeconds * 10) / 10, FileSize: size, Fps: fps == null ? null : Math.round(fps * 10) / 10 };
   }

@@ -79,10 +79,16 @@ export class DiskGuard {
     }
     // A file on DATA_DIR's own disk was judged above, as DATA_DIR: read again a moment later it could
     // be under the floor and be named by its path, which says less.
-    const dataDev = await stat(this.dataDir).then((s) => s.dev, () => null);
+    const dataDev = await stat(this.dataDir).then(
+      (s) => s.dev,
+      () => null,
+    );
     for (const r of list) {
       for (const path of r.writesTo?.() ?? []) {
-        const dev = await stat(path).then((s) => s.dev, () => null);
+        const dev = await stat(path).then(
+          (s) => s.dev,
+          () => null,
+        );
         // A path that cannot be read (not made yet, gone) is not judged; its writes say for themselves.
         if (dev === null || dev === dataDev) continue;
         const left = await freeBytes(path).catch(() => null);

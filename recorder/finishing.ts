@@ -36,14 +36,7 @@ export type Failure = { code: string; why: string };
  * its tail is left); without one, or when it failed, the output is made from `files`. Null when no
  * video could be made (that failure is reported). `timings` gets where the time went (ms).
  */
-export async function completeOutput(
-  d: FinishDeps,
-  taskId: string,
-  output: Output,
-  muxer: LiveMuxer | null,
-  files: string[],
-  timings: Record<string, number> = {},
-): Promise<Video[] | null> {
+export async function completeOutput(d: FinishDeps, taskId: string, output: Output, muxer: LiveMuxer | null, files: string[], timings: Record<string, number> = {}): Promise<Video[] | null> {
   const { config, events, marker, log } = d;
   const t0 = performance.now();
   let live = !!muxer;

@@ -94,7 +94,8 @@ export class PageSource {
       const res = await this.rb.page.goto(RecordURL, { waitUntil: 'load', timeout: ReadyTimeout * 1000 });
       // A redirect of the navigation that the proxy refused answers with the reason.
       const viaRedirect = res?.headers()[BLOCKED_HEADER];
-      const refused = blocked() ?? (viaRedirect ? `RecordURL is outside the URL policy: ${viaRedirect.replace(/^blocked by the URL policy: /, '')}` : null) ?? (res?.status() === 502 ? unreachable() : null);
+      const refused =
+        blocked() ?? (viaRedirect ? `RecordURL is outside the URL policy: ${viaRedirect.replace(/^blocked by the URL policy: /, '')}` : null) ?? (res?.status() === 502 ? unreachable() : null);
       if (refused) return refused;
       if (res && res.status() >= 400) return `RecordURL answered HTTP ${res.status()}`;
       return null;

@@ -142,13 +142,16 @@ export class Recorder {
     if (identity.mode === 'user') await lockDownDataDir(this.config.dataDir, profiles);
     // Refuses to record when the sandbox cannot start, rather than record without it.
     await probeSandbox(this.config.chromiumPath, identity, profiles);
-    if (identity.mode === 'none') this.log.warn('CHROMIUM_NO_SANDBOX=1: recorded pages run WITHOUT Chromium\'s sandbox, as this process\'s user: a page that exploits its renderer owns this machine');
+    if (identity.mode === 'none') this.log.warn("CHROMIUM_NO_SANDBOX=1: recorded pages run WITHOUT Chromium's sandbox, as this process's user: a page that exploits its renderer owns this machine");
     else this.log.info({ user: identity.mode === 'user' ? identity.name : 'self' }, 'browsers run sandboxed');
     this.endLeftovers();
     if (this.cgroups.cgroups) {
       const { version, parents } = this.cgroups.cgroups;
       const stale = this.cgroups.cgroups.sweepStale();
-      this.log.info({ cgroup: version, in: parents, memoryMb: Math.round(this.config.recordingMemoryBytes / 1048576), stale }, 'each recording browser runs in its own cgroup (its memory capped by RECORDING_MEMORY_MB)');
+      this.log.info(
+        { cgroup: version, in: parents, memoryMb: Math.round(this.config.recordingMemoryBytes / 1048576), stale },
+        'each recording browser runs in its own cgroup (its memory capped by RECORDING_MEMORY_MB)',
+      );
     } else {
       this.log.warn({ why: this.cgroups.why }, 'no cgroup can be made here: RECORDING_MEMORY_MB is not enforced (a page that eats memory is stopped only by the kernel running out)');
     }

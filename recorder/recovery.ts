@@ -87,7 +87,12 @@ type Sized = { path: string; size: number };
 async function recordedFiles(dir: string): Promise<Map<number, Sized>> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d+\.mkv$/.test(n));
   const sized = await Promise.all(names.map(async (n) => ({ attempt: parseInt(n), path: join(dir, n), size: (await stat(join(dir, n))).size })));
-  return new Map(sized.filter((f) => f.size > 0).sort((a, b) => a.attempt - b.attempt).map((f) => [f.attempt, { path: f.path, size: f.size }]));
+  return new Map(
+    sized
+      .filter((f) => f.size > 0)
+      .sort((a, b) => a.attempt - b.attempt)
+      .map((f) => [f.attempt, { path: f.path, size: f.size }]),
+  );
 }
 
 async function removeTmp(tmpDir: string, taskId: string): Promise<void> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, type-checks every room, and runs every test file.
+# `npm test`: installs what is missing, type-checks every room, lints (ESLint, Prettier), and runs every test file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -30,6 +30,9 @@ run() { node --import tsx --test --test-reporter=spec "$@"; }
 npx --no-install tsc -p tsconfig.json
 npx --no-install tsc -p edge/tsconfig.json
 npx --no-install tsc -p client/tsconfig.json
+# Lint and format are checked before anything runs: a few seconds, and a clear failure.
+npx --no-install eslint .
+npx --no-install prettier --check --log-level warn .
 # Every group runs even after one fails, so a run shows all its failures; it fails if any did. The
 # light lane's report is printed after the loose lane's, not interleaved with it.
 status=0

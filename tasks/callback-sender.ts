@@ -52,15 +52,11 @@ export class CallbackSender {
     const https = url.protocol === 'https:';
     const port = portOfUrl(url);
     return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        url,
-        { method: 'POST', headers, lookup: guardedLookup(this.policy, port) as never, signal: AbortSignal.timeout(this.timeoutMs) },
-        (res) => {
-          res.resume(); // the answer's body is not needed
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: res.statusMessage ?? '' }));
-          res.on('error', reject);
-        },
-      );
+      const req = (https ? httpsRequest : httpRequest)(url, { method: 'POST', headers, lookup: guardedLookup(this.policy, port) as never, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
+        res.resume(); // the answer's body is not needed
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, text: res.statusMessage ?? '' }));
+        res.on('error', reject);
+      });
       req.on('error', reject);
       req.end(body);
     });

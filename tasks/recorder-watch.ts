@@ -26,7 +26,11 @@ export class RecorderWatch {
       everyMs?: number;
     },
   ) {
-    this.periodic = new Periodic(d.everyMs ?? 2000, () => this.tick(), (err) => d.log.warn({ err: String(err) }, 'recorder watch failed'));
+    this.periodic = new Periodic(
+      d.everyMs ?? 2000,
+      () => this.tick(),
+      (err) => d.log.warn({ err: String(err) }, 'recorder watch failed'),
+    );
   }
 
   start(): void {

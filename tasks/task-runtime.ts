@@ -75,7 +75,10 @@ export class TaskRuntime {
   /** Unfinished tasks by status, the region's. */
   readonly tasksByStatus: () => Promise<Map<string, number>>;
 
-  constructor(private readonly o: TaskRuntimeOptions, clusterKey: string | null) {
+  constructor(
+    private readonly o: TaskRuntimeOptions,
+    clusterKey: string | null,
+  ) {
     const { redis, log } = o;
     const kind = taskKind(o.actor, o.sleepAfterMs);
     const store = new ActorStore(redis.main, o.finishedTtlMs, redis.reads);
@@ -129,9 +132,7 @@ export class TaskRuntime {
         ? null
         : !o.clusterSecret
           ? `setting CLUSTER_SECRET is required: ${peers.length} other host(s) share this Redis in region ${o.region} (${peers.map((p) => p.url).join(', ')})`
-          : peers
-              .filter((p) => p.clusterKey !== clusterKey)
-              .map((p) => `setting CLUSTER_SECRET differs from the one of host ${p.id} at ${p.url} (each host of a region needs the same)`)[0];
+          : peers.filter((p) => p.clusterKey !== clusterKey).map((p) => `setting CLUSTER_SECRET differs from the one of host ${p.id} at ${p.url} (each host of a region needs the same)`)[0];
       if (!problem) return runtime;
       if (Date.now() >= deadline) throw new ClusterSettingError(problem);
       await new Promise((r) => setTimeout(r, 500));

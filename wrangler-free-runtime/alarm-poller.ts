@@ -20,7 +20,11 @@ export class AlarmPoller {
       everyMs?: number;
     },
   ) {
-    this.periodic = new Periodic(d.everyMs ?? 250, () => this.tick(), (err) => d.log.warn({ err: String(err) }, 'alarm poll failed'));
+    this.periodic = new Periodic(
+      d.everyMs ?? 250,
+      () => this.tick(),
+      (err) => d.log.warn({ err: String(err) }, 'alarm poll failed'),
+    );
   }
 
   start(): void {

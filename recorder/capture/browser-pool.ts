@@ -140,5 +140,13 @@ export class ColdBrowsers implements BrowserSource {
 async function alive(rb: RecordingBrowser): Promise<boolean> {
   if (!rb.browser.connected) return false;
   const timeout = new Promise<false>((r) => setTimeout(() => r(false), ALIVE_TIMEOUT_MS).unref());
-  return Promise.race([rb.sw.evaluate(() => true).then(() => true, () => false), timeout]);
+  return Promise.race([
+    rb.sw
+      .evaluate(() => true)
+      .then(
+        () => true,
+        () => false,
+      ),
+    timeout,
+  ]);
 }

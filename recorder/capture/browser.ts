@@ -146,10 +146,7 @@ export async function launchBrowser(o: LaunchOptions): Promise<RecordingBrowser>
       // Its own HOME: what Chromium keeps there stays in the profile.
       env: markedEnv(marker, { ...process.env, HOME: profile }),
     });
-    const swTarget = await browser.waitForTarget(
-      (t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${EXT_ID}/`),
-      { timeout: 15_000 },
-    );
+    const swTarget = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${EXT_ID}/`), { timeout: 15_000 });
     const sw = await swTarget.worker();
     if (!sw) throw new Error('the capture extension did not start');
     const page = (await browser.pages())[0] ?? (await browser.newPage());

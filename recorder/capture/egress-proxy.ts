@@ -97,7 +97,7 @@ export class EgressProxy {
   /** A CONNECT tunnel (HTTPS, WebSockets), or an upgrade request sent to the proxy. */
   private async tunnel(req: IncomingMessage, client: Socket, head: Buffer, upgrade = false): Promise<void> {
     client.on('error', () => client.destroy());
-    const authority = upgrade ? safeUrl(req.url)?.host ?? '' : req.url ?? '';
+    const authority = upgrade ? (safeUrl(req.url)?.host ?? '') : (req.url ?? '');
     const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(authority) ?? /^([^:]+)$/.exec(authority);
     if (!m) return void client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
     const host = m[1]!;

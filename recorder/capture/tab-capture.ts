@@ -34,21 +34,18 @@ export class TabCapture {
     const cap = new TabCapture(sink);
     const endpoint = server.expect((ws) => cap.attach(ws));
     try {
-      await sw.evaluate(
-        (opts) => (globalThis as unknown as { startCapture(o: unknown): Promise<unknown> }).startCapture(opts),
-        {
-          tabId: o.tabId,
-          wsUrl: endpoint.url,
-          width: o.width,
-          height: o.height,
-          fps: o.fps,
-          mimeType: 'video/x-matroska;codecs=avc1,opus',
-          videoBitsPerSecond: videoBitrate(o.width, o.height),
-          audioBitsPerSecond: 128_000,
-          keyFrameIntervalMs: 2000,
-          timesliceMs: 500, // a chunk every half second: at most that much is in flight when a recorder dies
-        },
-      );
+      await sw.evaluate((opts) => (globalThis as unknown as { startCapture(o: unknown): Promise<unknown> }).startCapture(opts), {
+        tabId: o.tabId,
+        wsUrl: endpoint.url,
+        width: o.width,
+        height: o.height,
+        fps: o.fps,
+        mimeType: 'video/x-matroska;codecs=avc1,opus',
+        videoBitsPerSecond: videoBitrate(o.width, o.height),
+        audioBitsPerSecond: 128_000,
+        keyFrameIntervalMs: 2000,
+        timesliceMs: 500, // a chunk every half second: at most that much is in flight when a recorder dies
+      });
     } catch (err) {
       endpoint.cancel();
       throw err;

@@ -11,9 +11,7 @@ export type ProbeStream = {
   sample_rate?: string;
   channels?: number;
 };
-export type Probe =
-  | { ok: true; durationSeconds: number | null; streams: ProbeStream[] }
-  | { ok: false; reason: string; durationSeconds: null; streams: [] };
+export type Probe = { ok: true; durationSeconds: number | null; streams: ProbeStream[] } | { ok: false; reason: string; durationSeconds: null; streams: [] };
 
 // ffprobe walks every fragment of a fragmented MP4: about 0.6 s for ten minutes, so under a minute
 // for ten hours. Its answer is a few hundred bytes of JSON.
@@ -22,12 +20,11 @@ export const PROBE_BOUNDS = { timeoutMs: 90_000, maxStdout: 1 << 20 } satisfies 
 export async function probe(ffprobe: string, path: string, marker: Marker, bounds: RunOptions = {}): Promise<Probe> {
   let stdout: Buffer;
   try {
-    ({ stdout } = await runTool(
-      ffprobe,
-      ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,sample_rate,channels', '-of', 'json', path],
-      marker,
-      { ...PROBE_BOUNDS, ...bounds, stdout: 'collect' },
-    ));
+    ({ stdout } = await runTool(ffprobe, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,sample_rate,channels', '-of', 'json', path], marker, {
+      ...PROBE_BOUNDS,
+      ...bounds,
+      stdout: 'collect',
+    }));
   } catch (err) {
     if (err instanceof FfmpegError) return failed(err.message);
     throw err;

@@ -45,15 +45,7 @@ export class HlsOutput implements Output {
     return this.o.destination.keyFor(this.playlist);
   }
 
-  static async create(o: {
-    taskId: string;
-    attempt: number;
-    targetName?: string;
-    segmentSeconds: number;
-    tmpDir: string;
-    destination: Destination;
-    key?: HlsKey;
-  }): Promise<HlsOutput> {
+  static async create(o: { taskId: string; attempt: number; targetName?: string; segmentSeconds: number; tmpDir: string; destination: Destination; key?: HlsKey }): Promise<HlsOutput> {
     // The playlist's name must be known while recording (it is watched live): TargetName, or index.m3u8.
     const playlist = outputName(o.targetName, 'index', 'm3u8');
     const dir = o.destination.localDir ?? join(o.tmpDir, `${o.taskId}-${o.attempt}-hls`);
@@ -136,9 +128,7 @@ export class HlsOutput implements Output {
     this.sizes.clear();
     this.upload?.reset(); // made again under the same names: each goes up again
     const files = await readdir(this.o.dir).catch(() => [] as string[]);
-    await Promise.all(
-      files.filter((f) => f === this.playlist || f.startsWith(`${this.base}_`)).map((f) => rm(join(this.o.dir, f), { force: true })),
-    );
+    await Promise.all(files.filter((f) => f === this.playlist || f.startsWith(`${this.base}_`)).map((f) => rm(join(this.o.dir, f), { force: true })));
   }
 
   /** FileSize counts the playlist and its segments; FileDuration sums the segments. */
@@ -147,7 +137,15 @@ export class HlsOutput implements Output {
     await Promise.all(
       segments
         .filter((s) => !this.sizes.has(s.uri))
-        .map(async (s) => this.sizes.set(s.uri, await stat(join(this.o.dir, s.uri)).then((st) => st.size, () => 0))),
+        .map(async (s) =>
+          this.sizes.set(
+            s.uri,
+            await stat(join(this.o.dir, s.uri)).then(
+              (st) => st.size,
+              () => 0,
+            ),
+          ),
+        ),
     );
     return {
       Filename: this.playlist,
@@ -193,7 +191,10 @@ const SEGMENT_MAX = 256 << 20;
 async function readSegment(dir: string, uri: string): Promise<Buffer | null> {
   if (uri.includes('/') || uri.includes('\\') || uri === '..') return null;
   const path = join(dir, uri);
-  const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => -1);
+  const size = await stat(path).then(
+    (s) => (s.isFile() ? s.size : -1),
+    () => -1,
+  );
   if (size < 0 || size > SEGMENT_MAX) return null;
   return readFile(path).catch(() => null);
 }

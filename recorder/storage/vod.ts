@@ -81,7 +81,7 @@ export async function vodDestination(request: StoredRequest, mediaType: 'mp4' | 
     MediaType: mediaType,
     MediaName: info.MediaName ?? mediaName.replace(/\.(mp4|m3u8)$/, ''),
     ...(info.ExpireTime ? { ExpireTime: info.ExpireTime } : {}),
-    ...(info.StorageRegion ?? access.storageRegion ? { StorageRegion: info.StorageRegion ?? access.storageRegion } : {}),
+    ...((info.StorageRegion ?? access.storageRegion) ? { StorageRegion: info.StorageRegion ?? access.storageRegion } : {}),
     ...(info.ClassId !== undefined ? { ClassId: info.ClassId } : {}),
     ...(vod.ProcedureInfo?.Procedure ? { Procedure: vod.ProcedureInfo.Procedure } : {}),
     ...(vod.ProcedureInfo?.SessionContext ? { SessionContext: vod.ProcedureInfo.SessionContext } : {}),

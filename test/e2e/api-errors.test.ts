@@ -18,7 +18,10 @@ before(async () => {
   redis = await startTestRedis();
   // The URL policy as it is out of the box: no allow-list.
   svc = await startService({ REDIS_URL: redis.url, RECORDER_SLOTS: '1', URL_ALLOWLIST: '' });
-  for (const [family, host] of [['v4', '127.0.0.1'], ['v6', '::1']] as const) {
+  for (const [family, host] of [
+    ['v4', '127.0.0.1'],
+    ['v6', '::1'],
+  ] as const) {
     const trap = createServer((socket) => {
       trapped.push(`${host}:${socket.localPort}`);
       socket.destroy();
@@ -52,9 +55,24 @@ const cases: Case[] = [
   { what: 'Height not a number', body: body('Start', { RecordURL: 'http://a.test', Height: { h: 1 } }), code: 'InvalidParam', message: /^Data\.Height must be an integer in \[0, 2560\]$/ },
   { what: 'MaxDurationLimit negative', body: body('Start', { RecordURL: 'http://a.test', MaxDurationLimit: -1 }), code: 'InvalidParam', message: /^Data\.MaxDurationLimit must be an integer/ },
   { what: 'an unknown Muxer', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'flv' } } }), code: 'InvalidParam', message: /Muxer must be "mp4" or "hls"/ },
-  { what: 'EncryptKey without AuthUrl', body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'ab'.repeat(16) } } }), code: 'InvalidParam', message: /^AuthUrl missing/ },
-  { what: 'COS output on a service without COS', body: body('Start', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'b-1250000000' } } }), code: 'InvalidParam', message: /^Data\.Output\.Cos needs COS to be configured/ },
-  { what: 'StorageType cos on a service without COS', body: body('Start', { RecordURL: 'http://a.test', StorageType: 'cos' }), code: 'InvalidParam', message: /^Data\.StorageType "cos" needs COS to be configured on this service/ },
+  {
+    what: 'EncryptKey without AuthUrl',
+    body: body('Start', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'ab'.repeat(16) } } }),
+    code: 'InvalidParam',
+    message: /^AuthUrl missing/,
+  },
+  {
+    what: 'COS output on a service without COS',
+    body: body('Start', { RecordURL: 'http://a.test', Output: { Cos: { Bucket: 'b-1250000000' } } }),
+    code: 'InvalidParam',
+    message: /^Data\.Output\.Cos needs COS to be configured/,
+  },
+  {
+    what: 'StorageType cos on a service without COS',
+    body: body('Start', { RecordURL: 'http://a.test', StorageType: 'cos' }),
+    code: 'InvalidParam',
+    message: /^Data\.StorageType "cos" needs COS to be configured on this service/,
+  },
   { what: 'Pause without TaskID', body: body('Pause', {}), code: 'InvalidParam', message: /^TaskID missing$/ },
   { what: 'Stop with a numeric TaskID', body: body('Stop', { TaskID: 42 }), code: 'InvalidParam', message: /^Data\.TaskID must be a string$/ },
   { what: 'Describe of an unknown task', body: body('Describe', { TaskID: 'no-such-task' }), code: 'TaskNotFound', message: /no-such-task/ },
@@ -63,7 +81,14 @@ const cases: Case[] = [
   { what: 'a body over 64 KiB', body: body('Start', { RecordURL: 'http://a.test/' + 'x'.repeat(70_000) }), status: 413, code: 'RequestTooLarge', message: /over 65536 bytes/ },
   { what: 'the same at /record', path: '/record', body: body('Start', {}), code: 'InvalidParam', message: /^RecordURL missing$/ },
   { what: 'the same at /release/record', path: '/release/record', body: body('Start', {}), code: 'InvalidParam', message: /^RecordURL missing$/ },
-  { what: 'an unknown path', path: '/release/records', body: body('Describe', { TaskID: 'x' }), status: 404, code: 'NotFound', message: /^no such endpoint: POST \/release\/records; POST to \/ or \/record/ },
+  {
+    what: 'an unknown path',
+    path: '/release/records',
+    body: body('Describe', { TaskID: 'x' }),
+    status: 404,
+    code: 'NotFound',
+    message: /^no such endpoint: POST \/release\/records; POST to \/ or \/record/,
+  },
   { what: 'a stage the original never had', path: '/staging/record', body: body('Describe', { TaskID: 'x' }), status: 404, code: 'NotFound', message: /^no such endpoint/ },
 ];
 
@@ -99,7 +124,11 @@ describe('bad requests through HTTP', () => {
   });
 
   it('another method on the endpoint → 405 JSON with a RequestID; a GET of an unknown page → 404 JSON', async () => {
-    for (const [method, path, status, code] of [['GET', '/', 405, 'MethodNotAllowed'], ['PUT', '/release/record', 405, 'MethodNotAllowed'], ['GET', '/console-that-is-not-here', 404, 'NotFound']] as const) {
+    for (const [method, path, status, code] of [
+      ['GET', '/', 405, 'MethodNotAllowed'],
+      ['PUT', '/release/record', 405, 'MethodNotAllowed'],
+      ['GET', '/console-that-is-not-here', 404, 'NotFound'],
+    ] as const) {
       const res = await fetch(svc.url + path, { method });
       assert.equal(res.status, status, `${method} ${path}`);
       const json = (await res.json()) as { ErrorCode: string; RequestID: string };

@@ -56,7 +56,13 @@ describe('the intermediate recording in COS (StorageType "cos")', () => {
   it('a recorder killed with SIGKILL 5 s in, its local copy lost: the next ends its leftovers only, rebuilds the recording from COS_BUCKET_RAW and finishes it (RecorderLost, ≥ 4 s); the raw chunks are removed', async () => {
     const dataDir = scratchDir('cos-raw');
     const first = await startRecorderProcess(env, dataDir);
-    const started = await api.api('Start', { Width: 640, Height: 360, RecordURL: pages.url('counter.html'), StorageType: 'cos', Output: { Cos: { TargetName: 'recovered.mp4', Domain: `${cos.url}/${BUCKET}` } } });
+    const started = await api.api('Start', {
+      Width: 640,
+      Height: 360,
+      RecordURL: pages.url('counter.html'),
+      StorageType: 'cos',
+      Output: { Cos: { TargetName: 'recovered.mp4', Domain: `${cos.url}/${BUCKET}` } },
+    });
     assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
     const id = started.TaskID as string;
     await api.waitForStatus(id, 'recording', 30_000);

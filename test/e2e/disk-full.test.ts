@@ -64,7 +64,10 @@ describe('a full disk', () => {
       for (const task of finished) {
         assert.equal(task.Result.ErrorCode, 'RecordFailed', JSON.stringify(task.Result));
         assert.match(task.Result.ErrorMessage ?? '', /^the disk under DATA_DIR is full: \d+ MB free, under a quarter of MIN_FREE_DISK_MB \(64 MB\); the video holds what was recorded until then$/);
-        assert.ok((task.Warnings ?? []).some((w) => /at the present rate it is full in about \d+ min/.test(w.Message)), `warned before: ${JSON.stringify(task.Warnings)}`);
+        assert.ok(
+          (task.Warnings ?? []).some((w) => /at the present rate it is full in about \d+ min/.test(w.Message)),
+          `warned before: ${JSON.stringify(task.Warnings)}`,
+        );
         const v = task.Result.Videos[0];
         assert.ok(v, 'the video so far is kept');
         const file = join(scratchDir('disk-out'), `${task.TaskID}.mp4`);
@@ -123,4 +126,3 @@ describe('a full disk', () => {
     }
   });
 });
-

@@ -23,7 +23,9 @@ const MIN_FREE_DISK_MB = 64;
 const DISK_MB = 72;
 const LEAVE_MB = 8;
 const fullDisk = (path: string) =>
-  new RegExp(`^the disk under ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full: \\d+ MB free, under a quarter of MIN_FREE_DISK_MB \\(${MIN_FREE_DISK_MB} MB\\); the video holds what was recorded until then$`);
+  new RegExp(
+    `^the disk under ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is full: \\d+ MB free, under a quarter of MIN_FREE_DISK_MB \\(${MIN_FREE_DISK_MB} MB\\); the video holds what was recorded until then$`,
+  );
 
 /** A disk of sizeMb mounted over dir, until umount(dir). */
 function fillableDisk(dir: string, sizeMb: number): void {
@@ -125,7 +127,10 @@ describe('a fault in one recording', () => {
     assert.match(dTask.Result.ErrorMessage ?? '', fullDisk(join(files, d)));
     assert.equal(dTask.Result.Videos.length, 1, "D's video of what it recorded");
     const hls = analyse(join(dDir, 'index.m3u8'));
-    assert.ok(hls.info.duration > 3 && Math.abs(hls.info.duration - dTask.Result.Videos[0]!.FileDuration) < 1, `D's playlist holds ${hls.info.duration} s, told ${dTask.Result.Videos[0]!.FileDuration} s`);
+    assert.ok(
+      hls.info.duration > 3 && Math.abs(hls.info.duration - dTask.Result.Videos[0]!.FileDuration) < 1,
+      `D's playlist holds ${hls.info.duration} s, told ${dTask.Result.Videos[0]!.FileDuration} s`,
+    );
 
     const bUntil = Date.now();
     await svc.client.stop(b);

@@ -162,7 +162,10 @@ describe('HLS with AES-128', () => {
       return needles.some((n) => bytes.includes(n));
     });
     assert.deepEqual(holders, [], 'the key appears in no file');
-    assert.ok(filesUnder(svc.dataDir).some((f) => f.endsWith('.log')), 'the service log was searched too');
+    assert.ok(
+      filesUnder(svc.dataDir).some((f) => f.endsWith('.log')),
+      'the service log was searched too',
+    );
   });
 
   it('EncryptKeyFormat "hex": decrypts with the decoded 128-bit key', async () => {

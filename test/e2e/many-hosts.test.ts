@@ -46,7 +46,11 @@ function startRecorder(): Promise<RecorderProcess> {
 }
 
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
-const owner = (taskId: string) => ownerOf(shardOf(taskId), hosts.map((h) => h.id))!;
+const owner = (taskId: string) =>
+  ownerOf(
+    shardOf(taskId),
+    hosts.map((h) => h.id),
+  )!;
 const notOwner = (taskId: string) => pick(hosts.filter((h) => h.id !== owner(taskId)));
 
 /** A call through a host that does not own the task, timed. */
@@ -128,7 +132,10 @@ describe('many hosts on a Redis Cluster', () => {
       }
       // Work spread over both recorders.
       const perRecorder = recorders.map((r) => ids.filter((id) => took(r, id)).length);
-      assert.ok(perRecorder.every((n) => n > 0), `jobs per recorder: ${perRecorder.join(', ')}`);
+      assert.ok(
+        perRecorder.every((n) => n > 0),
+        `jobs per recorder: ${perRecorder.join(', ')}`,
+      );
       console.log(`slowest answer through a non-owner, ms: ${JSON.stringify(Object.fromEntries(Object.entries(slowest).map(([k, v]) => [k, Math.round(v)])))}`);
     } finally {
       // A failure above leaves nothing recording into the next test's slots.
@@ -279,8 +286,13 @@ describe('many hosts on a Redis Cluster', () => {
       if (secret) env.CLUSTER_SECRET = secret;
       else delete env.CLUSTER_SECRET;
       await assert.rejects(startService(env, { dataDir }), /service exited at start \(log: (.*)\)/);
-      const logs = readdirSync(dataDir).filter((f) => f.startsWith('service-')).map((f) => readFileSync(join(dataDir, f), 'utf8'));
-      assert.ok(logs.some((l) => said.test(l)), `a log says ${said}`);
+      const logs = readdirSync(dataDir)
+        .filter((f) => f.startsWith('service-'))
+        .map((f) => readFileSync(join(dataDir, f), 'utf8'));
+      assert.ok(
+        logs.some((l) => said.test(l)),
+        `a log says ${said}`,
+      );
     }
     for (const h of hosts) assert.equal((await h.api('Describe', { TaskID: 'none' })).ErrorCode, 'TaskNotFound', 'the others go on');
   });

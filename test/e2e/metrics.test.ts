@@ -36,7 +36,10 @@ describe('metrics', () => {
 
   it('move with the calls and the recording made', async () => {
     const before = await scrape(svc.url);
-    assert.ok(before.some((s) => s.name === 'webrecord_process_cpu_seconds_total'), 'the process figures are there');
+    assert.ok(
+      before.some((s) => s.name === 'webrecord_process_cpu_seconds_total'),
+      'the process figures are there',
+    );
     const count = (samples: typeof before, action: string, code: string) => valueOf(samples, 'webrecord_api_requests_total', { action, code });
 
     assert.equal((await svc.api('Describe', { TaskID: 'no-such-task' })).ErrorCode, 'TaskNotFound');
@@ -53,7 +56,10 @@ describe('metrics', () => {
     assert.equal(valueOf(during, 'webrecord_tasks', { status: 'recording' }), 1, 'one task recording, by the status index');
     assert.equal(valueOf(during, 'webrecord_tasks', { status: 'normal' }), 0);
     assert.equal(valueOf(during, 'webrecord_recorder_slots_free'), 1, 'one slot of two left');
-    assert.ok(during.some((x) => x.name === 'webrecord_queue_jobs' && x.labels.state === 'waiting'), 'the queue is reported');
+    assert.ok(
+      during.some((x) => x.name === 'webrecord_queue_jobs' && x.labels.state === 'waiting'),
+      'the queue is reported',
+    );
     assert.deepEqual([valueOf(during, 'webrecord_queue_jobs', { state: 'waiting' }), valueOf(during, 'webrecord_queue_jobs', { state: 'taken' })], [0, 0], 'the job was taken and acknowledged');
     await waitFor(async () => valueOf(await scrape(svc.url), 'webrecord_recording_fps', { task: id }) > 0, { timeoutMs: 20_000, what: 'the recording’s frame rate' });
 
@@ -67,7 +73,11 @@ describe('metrics', () => {
     await waitFor(
       async () => {
         done = await scrape(svc.url);
-        return delta(done, 'webrecord_stop_to_finished_seconds_count', { muxer: 'mp4' }) >= 1 && delta(done, 'webrecord_callback_tries_total', { outcome: 'delivered' }) >= 1 && valueOf(done, 'webrecord_recordings') === 0;
+        return (
+          delta(done, 'webrecord_stop_to_finished_seconds_count', { muxer: 'mp4' }) >= 1 &&
+          delta(done, 'webrecord_callback_tries_total', { outcome: 'delivered' }) >= 1 &&
+          valueOf(done, 'webrecord_recordings') === 0
+        );
       },
       { timeoutMs: 15_000, what: 'Stop → finished observed, the callback delivered and no recording running' },
     );

@@ -19,7 +19,10 @@ after(async () => {
 });
 
 /** How many warm browsers the service's pool has made ready so far. */
-const warmed = (svc: RunningService) => readFileSync(svc.logFile, 'utf8').split('\n').filter((l) => l.includes('"a warm browser is ready"')).length;
+const warmed = (svc: RunningService) =>
+  readFileSync(svc.logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"a warm browser is ready"')).length;
 
 /** Chromium browser (main) processes a service is running, idle or recording. */
 function browsers(svc: RunningService): number[] {
@@ -138,7 +141,9 @@ describe('recording cost learnt on this machine (ADMISSION_CPU_CORES=auto)', () 
       const c0 = cpu();
       await sleep(15_000);
       const outside = (cpu() - c0) / ((performance.now() - t0) / 1000);
-      const inside = measurements(svc).slice(seen).map((m) => m.measuredCores);
+      const inside = measurements(svc)
+        .slice(seen)
+        .map((m) => m.measuredCores);
       assert.ok(inside.length >= 2, `measured every few seconds while recording (${inside.length} in 15 s)`);
       const mean = inside.reduce((a, b) => a + b, 0) / inside.length;
       assert.ok(outside > 0.2, `the recording uses CPU (${outside.toFixed(2)} cores from outside)`);

@@ -29,7 +29,6 @@ describe('how a recording ends', () => {
     await waitFor(() => processesOfTask(on.svc.logFile, id).length === 0, { timeoutMs: 5000, what: 'no processes left' });
   });
 
-
   it('Stop the moment the task turns recording → a short video, never NothingRecorded', async () => {
     for (let i = 0; i < 2; i++) {
       const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
@@ -41,14 +40,12 @@ describe('how a recording ends', () => {
     }
   });
 
-
   it('MaxDurationLimit 4 → stops by itself at 4 ± 1 s', async () => {
     const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html'), MaxDurationLimit: 4 });
     const { task, file } = await finishedVideo(id, 60_000);
     assert.ok(task.CancelTime, 'the limit stopped it');
     assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 4, tolerance: 1 });
   });
-
 
   it('a page that fails to load → finished with PageLoadFailed', async () => {
     const refused = await start({ RecordURL: `http://127.0.0.1:${await freePort()}/nothing-listens-here` });
@@ -62,7 +59,6 @@ describe('how a recording ends', () => {
     assert.equal(a.StartTime, undefined);
   });
 
-
   it('Stop while the page is still loading ends the task at once', async () => {
     const id = await start({ RecordURL: on.pages.url('hang'), ReadyTimeout: 60 });
     await sleep(2500);
@@ -72,7 +68,6 @@ describe('how a recording ends', () => {
     assert.ok(Date.now() - stopAt < 10_000, 'it did not wait for the 60 s ReadyTimeout');
     assert.equal(task.Result.ErrorCode, 'NothingRecorded');
   });
-
 
   it('a browser that dies mid-recording: RecordFailed, with the video of what was recorded', async () => {
     const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
@@ -90,7 +85,6 @@ describe('how a recording ends', () => {
     assertVideo(file, task.Result.Videos[0].FileDuration, { width: 640, height: 360, duration: 3.5, tolerance: 1 });
   });
 
-
   it("the page's Chromium runs as webrecord-browser with its sandbox on (seccomp in the renderers), and that user can read nothing of DATA_DIR", async () => {
     const id = await start({ ...SMALL, RecordURL: on.pages.url('counter.html') });
     await on.svc.waitForStatus(id, 'recording', 30_000);
@@ -99,7 +93,14 @@ describe('how a recording ends', () => {
     assert.ok(uid > 0, 'the set-up made the user');
     const all = chromiumOf(id, () => true);
     assert.ok(all.length >= 4, `the task's Chromium processes (${all.length})`);
-    const status = (pid: number, field: string) => /^(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!.split(':')[1]!.trim())![1]!;
+    const status = (pid: number, field: string) =>
+      /^(\S+)/.exec(
+        readFileSync(`/proc/${pid}/status`, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith(`${field}:`))!
+          .split(':')[1]!
+          .trim(),
+      )![1]!;
     for (const pid of all) {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       assert.equal(Number(status(pid, 'Uid')), uid, `${pid} runs as webrecord-browser: ${cmd.slice(0, 80)}`);
@@ -113,7 +114,13 @@ describe('how a recording ends', () => {
     const asBrowser = (args: string[]) => spawnSync(args[0]!, args.slice(1), { uid, gid, encoding: 'utf8' });
     const intermediate = join(on.svc.dataDir, 'cfs', id, '1.mkv');
     assert.ok(existsSync(intermediate), 'the intermediate file is there to try');
-    for (const args of [['cat', intermediate], ['ls', on.svc.dataDir], ['ls', join(on.svc.dataDir, 'cfs')], ['ls', join(on.svc.dataDir, 'files')], ['ls', join(on.svc.dataDir, 'browsers')]]) {
+    for (const args of [
+      ['cat', intermediate],
+      ['ls', on.svc.dataDir],
+      ['ls', join(on.svc.dataDir, 'cfs')],
+      ['ls', join(on.svc.dataDir, 'files')],
+      ['ls', join(on.svc.dataDir, 'browsers')],
+    ]) {
       const r = asBrowser(args);
       assert.notEqual(r.status, 0, `${args.join(' ')} as webrecord-browser must fail`);
       assert.match(r.stderr, /Permission denied/, args.join(' '));

@@ -98,7 +98,11 @@ describe('recording a page end to end', () => {
       refresh: 'ok',
       reloaded: 'true',
     });
-    assert.deepEqual(statuses.filter((s) => s !== 'normal'), ['recording', 'paused', 'recording'], `Describe followed the page (${statuses.join(' → ')})`);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 'normal'),
+      ['recording', 'paused', 'recording'],
+      `Describe followed the page (${statuses.join(' → ')})`,
+    );
 
     // What was asked to be recorded, as the page's notes timed it.
     const want = (note('pause')!.at - note('start')!.at + stopAt - note('resume')!.at) / 1000;
@@ -167,7 +171,9 @@ describe('recording a page end to end', () => {
     await ok('Stop', id);
     const { task, file } = await finishedVideo(id);
     const a = assertVideo(file, task.Result.Videos[0].FileDuration, { width: 1280, height: 720, duration: 5, tolerance: 0.8 });
-    assert.ok(a.counters.slice(1).some((v, i) => v < a.counters[i]! - 50), 'the page started over after the crash');
+    assert.ok(
+      a.counters.slice(1).some((v, i) => v < a.counters[i]! - 50),
+      'the page started over after the crash',
+    );
   });
-
 });

@@ -36,10 +36,7 @@ describe('a runaway page', () => {
 
     const aTask = await svc.client.waitFor(a, 'finished', { timeoutMs: 60_000, intervalMs: 200 });
     assert.equal(aTask.Result.ErrorCode, 'RecordFailed', JSON.stringify(aTask.Result));
-    assert.equal(
-      aTask.Result.ErrorMessage,
-      `the page used more than ${MEMORY_MB} MB of memory (RECORDING_MEMORY_MB); its browser was stopped; the video holds what was recorded until then`,
-    );
+    assert.equal(aTask.Result.ErrorMessage, `the page used more than ${MEMORY_MB} MB of memory (RECORDING_MEMORY_MB); its browser was stopped; the video holds what was recorded until then`);
     assert.equal(aTask.Result.Videos.length, 1, "A's video of what it recorded");
     const aFile = join(svc.dataDir, `${a}.mp4`);
     await download(aTask.Result.Videos[0]!.FileURL, aFile);

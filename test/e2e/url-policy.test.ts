@@ -56,7 +56,11 @@ describe('the URL policy inside the recorded page', () => {
     const id = started.TaskID as string;
     await svc.waitForStatus(id, 'recording', 30_000);
     await waitFor(() => pages.notes.get(mark)?.some((n) => n.text.startsWith('sent:')) ?? false, { timeoutMs: 15_000, what: 'the page to send its requests' });
-    const sent = pages.notes.get(mark)!.find((n) => n.text.startsWith('sent:'))!.text.slice(5).split(',');
+    const sent = pages.notes
+      .get(mark)!
+      .find((n) => n.text.startsWith('sent:'))!
+      .text.slice(5)
+      .split(',');
     assert.deepEqual(sent, ['fetch', 'fetch-https', 'image', 'iframe', 'redirect', 'location', 'beacon', 'websocket', 'prefetch', 'worker', 'service-worker'], 'the page sent every kind of request');
     await sleep(3000); // the worker's, the service worker's and the frames' requests, on their way
     const during = await svc.api('Describe', { TaskID: id });

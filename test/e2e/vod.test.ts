@@ -65,7 +65,7 @@ const VOD_OUTPUT = {
 };
 
 describe('recordings to VOD', () => {
-  it('MP4: ApplyUpload gets the Start\'s fields, the file goes up with its credentials, CommitUpload\'s FileId is in Describe and the callback', async () => {
+  it("MP4: ApplyUpload gets the Start's fields, the file goes up with its credentials, CommitUpload's FileId is in Describe and the callback", async () => {
     const started = await svc.api('Start', { RecordURL: pages.url('counter.html'), CallbackURL: hookUrl, Output: { Vod: VOD_OUTPUT } });
     assert.equal(started.ErrorCode, undefined, JSON.stringify(started));
     const id = started.TaskID as string;
@@ -187,9 +187,16 @@ describe('a VOD recording that outlasts its upload credentials', () => {
     const applies = r.calls.filter((c) => c.action === 'ApplyUpload');
     assert.ok(applies.length >= 3, `ApplyUpload ${applies.length} times`);
     assert.deepEqual(r.calls.filter((c) => c.action === 'CommitUpload').length, 1, 'one upload committed');
-    assert.deepEqual(r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`), [], 'no request to VOD storage refused (none with an expired credential)');
+    assert.deepEqual(
+      r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`),
+      [],
+      'no request to VOD storage refused (none with an expired credential)',
+    );
     assert.ok(r.folders.size >= 2, `parts went up to ${r.folders.size} folders while recording`);
-    assert.ok(r.requests.some((q) => q.op === 'abortMultipart' && !q.key.startsWith(r.folder)), "an older folder's upload was dropped while its credential held");
+    assert.ok(
+      r.requests.some((q) => q.op === 'abortMultipart' && !q.key.startsWith(r.folder)),
+      "an older folder's upload was dropped while its credential held",
+    );
     const parts = r.requests.filter((q) => q.op === 'uploadPart' && q.key === r.key);
     assert.equal(parts[0]?.partNumber, 1, 'the last folder got the file from its first part');
     const file = join(short.dataDir, `${r.task.TaskID}-renewed.mp4`);
@@ -204,12 +211,18 @@ describe('a VOD recording that outlasts its upload credentials', () => {
   it('HLS of two lifetimes: every segment the final playlist names is beside it in the last folder', async () => {
     const r = await record('hls', 2 * LIFE_S);
     assert.ok(r.calls.filter((c) => c.action === 'ApplyUpload').length >= 2);
-    assert.deepEqual(r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`), []);
+    assert.deepEqual(
+      r.requests.filter((q) => q.status >= 400).map((q) => `${q.op} ${q.status}`),
+      [],
+    );
     const playlist = shortCos.object(VOD_BUCKET, r.key)!.toString('utf8');
     const segments = playlist.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.ok(segments.length >= 5, `${segments.length} segments`);
     for (const s of segments) assert.ok(shortCos.object(VOD_BUCKET, r.folder + s), `segment ${s} beside the playlist`);
-    const duration = playlist.split('\n').filter((l) => l.startsWith('#EXTINF:')).reduce((n, l) => n + Number(l.slice(8).split(',')[0]), 0);
+    const duration = playlist
+      .split('\n')
+      .filter((l) => l.startsWith('#EXTINF:'))
+      .reduce((n, l) => n + Number(l.slice(8).split(',')[0]), 0);
     assert.ok(Math.abs(duration - r.recorded) <= 1, `segments add up to ${duration} s of ${r.recorded} s recorded`);
     assert.equal(r.task.Result.Videos[0].FileDuration.toFixed(1), duration.toFixed(1));
   });

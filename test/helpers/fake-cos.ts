@@ -95,7 +95,11 @@ const OWNER = { ID: 'qcs::cam::uin/100000000001:uin/100000000001', DisplayName: 
 
 /** A COS error answer: status, `<Code>` and `<Message>`. */
 class CosError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -524,7 +528,9 @@ function operations(store: Store, uploads: Map<string, Upload>, joinParts: 'comp
       const body = await receiveXml(req, entry);
       const parts = partsToComplete(body, u);
       uploads.delete(id);
-      const etag = `${createHash('md5').update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')))).digest('hex')}-${parts.length}`;
+      const etag = `${createHash('md5')
+        .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex'))))
+        .digest('hex')}-${parts.length}`;
       if (joinParts === 'read') {
         // The parts become the object; those uploaded but not listed are dropped, as COS drops them.
         for (const [n, p] of u.parts) if (!parts.includes(p)) u.parts.delete(n);
@@ -533,7 +539,10 @@ function operations(store: Store, uploads: Map<string, Upload>, joinParts: 'comp
       } else {
         const file = store.incoming();
         try {
-          await concatenate(parts.map((p) => p.file), file);
+          await concatenate(
+            parts.map((p) => p.file),
+            file,
+          );
         } catch (e) {
           uploads.set(id, u);
           throw e;
@@ -925,7 +934,10 @@ class Store {
 
   async remove(bucket: string, key: string): Promise<void> {
     await this.dropParts(bucket, key);
-    for (const [root, file] of [[join(this.dir, bucket), this.path(bucket, key)], [join(this.dir, '.meta', bucket), this.metaPath(bucket, key)]] as const) {
+    for (const [root, file] of [
+      [join(this.dir, bucket), this.path(bucket, key)],
+      [join(this.dir, '.meta', bucket), this.metaPath(bucket, key)],
+    ] as const) {
       await unlink(file).catch(() => {});
       await pruneEmptyDirs(dirname(file), root);
     }
@@ -978,7 +990,9 @@ class Store {
 
   /** For a file put in `dir` by hand: its MD5, and COS's default type. */
   private metaOfFile(bucket: string, key: string): Meta {
-    const etag = createHash('md5').update(readFileSync(this.path(bucket, key))).digest('hex');
+    const etag = createHash('md5')
+      .update(readFileSync(this.path(bucket, key)))
+      .digest('hex');
     return { etag, headers: { 'content-type': 'application/octet-stream' } };
   }
 

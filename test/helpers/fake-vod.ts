@@ -8,7 +8,11 @@ import net from 'node:net';
 import { createHash, createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** The part of the fake COS server (test/helpers/fake-cos.ts) that this needs. */
-export type CosForVod = { addCredential(secretId: string, secretKey: string, token?: string, limits?: { expiresAt?: number; bucket?: string; keyPrefix?: string }): void; object(bucket: string, key: string): Buffer | null; keys(bucket: string, prefix?: string): string[] };
+export type CosForVod = {
+  addCredential(secretId: string, secretKey: string, token?: string, limits?: { expiresAt?: number; bucket?: string; keyPrefix?: string }): void;
+  object(bucket: string, key: string): Buffer | null;
+  keys(bucket: string, prefix?: string): string[];
+};
 export type VodCall = { action: 'ApplyUpload' | 'CommitUpload' | string; params: Record<string, unknown>; at: number; error?: string };
 export type FakeVod = {
   url: string; // http://127.0.0.1:<port>
@@ -39,7 +43,10 @@ const COVER_TYPES = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp']);
 
 /** An API 3.0 error: answered as HTTP 200 with `Response.Error`, which the SDK throws with `code`. */
 class ApiError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -285,7 +292,8 @@ function commitUpload(p: Params, sessions: Map<string, Session>, cos: CosForVod,
   if (session.committed) throw new ApiError('InvalidParameterValue.VodSessionKey', 'this upload session was already committed');
   check(p, 'SubAppId', isId);
   const subAppId = typeof p.SubAppId === 'number' ? p.SubAppId : undefined;
-  if (subAppId !== session.subAppId) throw new ApiError('InvalidParameterValue.SubAppId', `the session was applied with SubAppId ${session.subAppId ?? '(none)'}, committed with ${subAppId ?? '(none)'}`);
+  if (subAppId !== session.subAppId)
+    throw new ApiError('InvalidParameterValue.SubAppId', `the session was applied with SubAppId ${session.subAppId ?? '(none)'}, committed with ${subAppId ?? '(none)'}`);
   const missing = missingMedia(cos, session);
   if (missing) throw new ApiError('FailedOperation.MediaNotFound', `${missing} is not in bucket ${session.bucket}`);
   session.committed = true;
@@ -298,9 +306,11 @@ function missingMedia(cos: CosForVod, s: Session): string | null {
   const body = cos.object(s.bucket, key);
   if (!body) return key;
   if (s.mediaType !== 'm3u8') return null;
-  return playlistUris(body.toString('utf8'))
-    .map((uri) => relativeKey(key, uri))
-    .find((k) => k !== null && !cos.object(s.bucket, k)) ?? null;
+  return (
+    playlistUris(body.toString('utf8'))
+      .map((uri) => relativeKey(key, uri))
+      .find((k) => k !== null && !cos.object(s.bucket, k)) ?? null
+  );
 }
 
 /** Segment lines and URI="..." attributes (EXT-X-MAP, EXT-X-KEY) of a playlist. */

@@ -107,9 +107,7 @@ export function avOffsetMs(file: string): { median: number; matched: number } | 
   const flashes = run('ffmpeg', ['-v', 'error', '-i', file, '-an', '-vf', 'crop=80:40:1200:0,scale=1:1:flags=area', '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-']).stdout;
   // JSON, not CSV: a frame carrying side data prints an extra CSV line, which shifted every later
   // frame's time by one frame (33 ms) in an earlier version of this check.
-  const frames = JSON.parse(
-    run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'json', file]).stdout.toString(),
-  ).frames as { pts_time?: string }[];
+  const frames = JSON.parse(run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'json', file]).stdout.toString()).frames as { pts_time?: string }[];
   const pts = frames.map((f) => Number(f.pts_time));
   if (Math.abs(pts.length - flashes.length) > 1) throw new Error(`${file}: ${pts.length} frame times for ${flashes.length} decoded frames`);
   const video: number[] = [];

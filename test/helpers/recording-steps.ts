@@ -53,7 +53,6 @@ export function recordingSteps(service: () => RunningService) {
     return a;
   }
 
-
   /** Chromium processes of a task whose command line passes `test`. */
   function chromiumOf(taskId: string, test: (args: string) => boolean): number[] {
     return processesOfTask(service().logFile, taskId).filter((pid) => {

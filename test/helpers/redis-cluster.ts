@@ -56,9 +56,26 @@ export async function startTestCluster(masters = 3, replicas = 0): Promise<TestC
     spawnGuarded(
       'redis-server',
       [
-        '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000',
-        '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', `redis-${port}.log`,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '2000',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--logfile',
+        `redis-${port}.log`,
       ],
       marker,
       { stdio: 'ignore' },
@@ -93,9 +110,7 @@ export async function startTestCluster(masters = 3, replicas = 0): Promise<TestC
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     await waitFor(
       async () => {
-        const states = await Promise.all(
-          ports.map(async (port) => (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok')),
-        );
+        const states = await Promise.all(ports.map(async (port) => (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok')));
         return states.every(Boolean);
       },
       { timeoutMs: 15_000, intervalMs: 200, what: 'cluster_state:ok on every node' },

@@ -58,7 +58,18 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ENV_FILE: '', DATA_DIR: dataDir, ROLE: 'recorder', PORT: String(port), LOG_LEVEL: 'info', URL_ALLOWLIST: TEST_ALLOWLIST, MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB, ...runMarker, ...env },
+    env: {
+      ...process.env,
+      ENV_FILE: '',
+      DATA_DIR: dataDir,
+      ROLE: 'recorder',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      URL_ALLOWLIST: TEST_ALLOWLIST,
+      MIN_FREE_DISK_MB: TEST_MIN_FREE_DISK_MB,
+      ...runMarker,
+      ...env,
+    },
     stdio: ['ignore', out, out],
   });
   endsWithTestFile(child);
@@ -70,7 +81,9 @@ export async function startRecorderProcess(env: Record<string, string>, dataDir:
     },
     { timeoutMs: 60_000, what: 'the recorder to be ready' },
   );
-  const ready = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"recorder ready"'));
+  const ready = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"recorder ready"'));
   return {
     child,
     runMarker,

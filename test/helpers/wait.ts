@@ -1,7 +1,4 @@
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  o: { timeoutMs: number; intervalMs?: number; what: string | (() => string) },
-): Promise<void> {
+export async function waitFor(check: () => Promise<boolean> | boolean, o: { timeoutMs: number; intervalMs?: number; what: string | (() => string) }): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -36,7 +36,22 @@ after(async () => {
 
 // ---- what is sent -----------------------------------------------------------------------------
 
-const hostNotation = fc.constantFrom('127.0.0.1', '127.1', '2130706433', '0x7f000001', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '10.0.0.1', '[fd00::1]', '0', 'localhost', 'example.com', 'page.test', '8.8.8.8');
+const hostNotation = fc.constantFrom(
+  '127.0.0.1',
+  '127.1',
+  '2130706433',
+  '0x7f000001',
+  '[::1]',
+  '[::ffff:127.0.0.1]',
+  '169.254.169.254',
+  '10.0.0.1',
+  '[fd00::1]',
+  '0',
+  'localhost',
+  'example.com',
+  'page.test',
+  '8.8.8.8',
+);
 const url = fc.oneof(
   fc.tuple(fc.constantFrom('http', 'https', 'ftp', 'javascript', 'file'), hostNotation, fc.string({ maxLength: 20 })).map(([p, h, path]) => `${p}://${h}/${encodeURIComponent(path)}`),
   fc.webUrl(),
@@ -105,7 +120,9 @@ function headersFor(sign: boolean, how: number, p: string, raw: string | Uint8Ar
   const source = `fuzz ${crypto.randomUUID()}`;
   const md5 = Buffer.from(createHash('md5').update(raw).digest('hex')).toString('base64');
   const toSign = [`x-date: ${date}`, `source: ${source}`, 'POST', 'application/json', type, md5, p.replace(/^\/release\//, '/')].join('\n');
-  const sig = createHmac('sha1', how === 2 ? 'wrong-secret' : KEY.secret).update(toSign).digest('base64');
+  const sig = createHmac('sha1', how === 2 ? 'wrong-secret' : KEY.secret)
+    .update(toSign)
+    .digest('base64');
   Object.assign(headers, { accept: 'application/json', 'x-date': date, source, 'content-md5': md5 });
   if (how !== 3) headers.authorization = `hmac id="${KEY.key}", algorithm="hmac-sha1", headers="x-date source", signature="${sig}"`;
   return headers;

@@ -75,7 +75,9 @@ function sign(path: string, body: string, o: Sign = {}): Record<string, string> 
     o.signedPath ?? pathname.replace(/^\/(release|test|prepub)\//, '/') + sortedQuery,
   ].join('\n');
   const alg = o.algorithm ?? 'hmac-sha1';
-  const sig = createHmac((o.hmac ?? alg).replace('hmac-', ''), o.secret ?? OPS.secret).update(toSign).digest('base64');
+  const sig = createHmac((o.hmac ?? alg).replace('hmac-', ''), o.secret ?? OPS.secret)
+    .update(toSign)
+    .digest('base64');
   headers.authorization = `hmac id="${o.key ?? OPS.key}", algorithm="${alg}", headers="${signed.join(' ')}", signature="${sig}"`;
   return headers;
 }

@@ -20,7 +20,7 @@ describe('recording cgroups', () => {
     const group = opened.cgroups!.create(`test-${process.pid}-eat`);
     try {
       // The child forks a grandchild that eats: both must be inside.
-      const eat = "const a=[]; setInterval(()=>a.push(Buffer.alloc(16<<20, 1)), 10)";
+      const eat = 'const a=[]; setInterval(()=>a.push(Buffer.alloc(16<<20, 1)), 10)';
       const parent = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(eat)}], {stdio:'inherit'}).on('exit', (c, s) => { console.log(s); process.exit(0) })`;
       const [cmd, args] = joinCommand(group, process.execPath, ['-e', parent]);
       const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });

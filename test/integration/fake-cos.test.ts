@@ -169,7 +169,10 @@ describe('multipart', () => {
       etags.push({ PartNumber: i + 1, ETag });
     }
     const listed = await c.multipartListPart({ ...where(key), UploadId });
-    assert.deepEqual(listed.Part.map((p) => [p.PartNumber, p.Size, p.ETag]), etags.map((e, i) => [String(e.PartNumber), String(parts[i]!.length), e.ETag]));
+    assert.deepEqual(
+      listed.Part.map((p) => [p.PartNumber, p.Size, p.ETag]),
+      etags.map((e, i) => [String(e.PartNumber), String(parts[i]!.length), e.ETag]),
+    );
     assert.equal(cos.object(BUCKET, key), null, 'no object before complete');
 
     const done = await c.multipartComplete({ ...where(key), UploadId, Parts: etags });
@@ -180,7 +183,10 @@ describe('multipart', () => {
     assert.deepEqual(cos.object(BUCKET, key), Buffer.concat(parts));
     assert.equal(cos.contentType(BUCKET, key), 'video/mp4');
     assert.deepEqual(seen(from), ['initiateMultipart 200', 'uploadPart 200', 'uploadPart 200', 'uploadPart 200', 'listParts 200', 'completeMultipart 200']);
-    assert.deepEqual(cos.log.slice(from + 1, from + 4).map((r) => [r.partNumber, r.size]), parts.map((p, i) => [i + 1, p.length]));
+    assert.deepEqual(
+      cos.log.slice(from + 1, from + 4).map((r) => [r.partNumber, r.size]),
+      parts.map((p, i) => [i + 1, p.length]),
+    );
     // The upload is over.
     await refused(c.multipartListPart({ ...where(key), UploadId }), 404, 'NoSuchUpload');
   });
@@ -191,7 +197,10 @@ describe('multipart', () => {
     const { UploadId } = await c.multipartInit(where(key));
     const one = await c.multipartUpload({ ...where(key), UploadId, PartNumber: 1, Body: randomBytes(MiB - 1) });
     const two = await c.multipartUpload({ ...where(key), UploadId, PartNumber: 2, Body: randomBytes(10) });
-    const parts = () => [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }];
+    const parts = () => [
+      { PartNumber: 1, ETag: one.ETag },
+      { PartNumber: 2, ETag: two.ETag },
+    ];
     await refused(c.multipartComplete({ ...where(key), UploadId, Parts: parts() }), 400, 'EntityTooSmall');
     await refused(c.multipartComplete({ ...where(key), UploadId, Parts: [{ PartNumber: 1, ETag: `"${'0'.repeat(32)}"` }] }), 400, 'InvalidPart');
     await refused(c.multipartComplete({ ...where(key), UploadId, Parts: parts().reverse() }), 400, 'InvalidPartOrder');
@@ -238,11 +247,20 @@ describe("joinParts 'read': a completed upload kept as its parts", () => {
     const head = await c.headObject(where(key));
     assert.equal(Number(head.headers?.['content-length']), whole.length);
     const listed = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'lazy/' });
-    assert.deepEqual(listed.Contents.map((o) => [o.Key, Number(o.Size)]), [[key, whole.length]]);
+    assert.deepEqual(
+      listed.Contents.map((o) => [o.Key, Number(o.Size)]),
+      [[key, whole.length]],
+    );
     // Ranges inside one part, across the first boundary, across both, the tail, the last byte.
     const b1 = MiB;
     const b2 = 2 * MiB + 7;
-    for (const [a, z] of [[5, 99], [b1 - 3, b1 + 3], [b1 - 1, b2], [b2 - 10, whole.length - 1], [whole.length - 1, whole.length - 1]] as const) {
+    for (const [a, z] of [
+      [5, 99],
+      [b1 - 3, b1 + 3],
+      [b1 - 1, b2],
+      [b2 - 10, whole.length - 1],
+      [whole.length - 1, whole.length - 1],
+    ] as const) {
       const r = await c.getObject({ ...where(key), Range: `bytes=${a}-${z}` });
       assert.equal(r.statusCode, 206);
       assert.ok(Buffer.compare(r.Body, whole.subarray(a, z + 1)) === 0, `bytes ${a}-${z}`);
@@ -277,7 +295,15 @@ describe('credentials and signatures', () => {
     await client(cos).putObject({ ...where('sig/a.txt'), Body: Buffer.from('a') });
     await client(cos).putObject({ ...where('sig/b.txt'), Body: Buffer.from('b') });
     const sign = (o: { method?: COS.Method; key: string; headers?: Record<string, string>; query?: Record<string, string>; expires?: number; secret?: string }) =>
-      COS.getAuthorization({ SecretId: OWNER.secretId, SecretKey: o.secret ?? OWNER.secretKey, Method: o.method ?? 'get', Key: o.key, Headers: { Host: HOST, ...o.headers }, Query: o.query, Expires: o.expires });
+      COS.getAuthorization({
+        SecretId: OWNER.secretId,
+        SecretKey: o.secret ?? OWNER.secretKey,
+        Method: o.method ?? 'get',
+        Key: o.key,
+        Headers: { Host: HOST, ...o.headers },
+        Query: o.query,
+        Expires: o.expires,
+      });
     const get = (path: string, authorization: string, headers: Record<string, string> = {}) => raw({ method: 'GET', path, host: HOST, headers: { authorization, ...headers } });
 
     const good = sign({ key: 'sig/a.txt' });
@@ -338,7 +364,7 @@ describe('credentials and signatures', () => {
 });
 
 describe('failures', () => {
-  test('failNext(2): two 503s, then the SDK\'s own third try succeeds; failNext(4) outlasts its tries', async () => {
+  test("failNext(2): two 503s, then the SDK's own third try succeeds; failNext(4) outlasts its tries", async () => {
     const c = client(cos);
     let from = cos.log.length;
     cos.failNext(2);
@@ -401,19 +427,34 @@ describe('buckets', () => {
     for (const k of keys) await c.putObject({ ...where(k), Body: Buffer.from(k) });
 
     const all = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'list/' });
-    assert.deepEqual(all.Contents.map((o) => [o.Key, o.Size, o.ETag]), keys.slice(0, 3).map((k) => [k, String(k.length), `"${md5(Buffer.from(k))}"`]));
+    assert.deepEqual(
+      all.Contents.map((o) => [o.Key, o.Size, o.ETag]),
+      keys.slice(0, 3).map((k) => [k, String(k.length), `"${md5(Buffer.from(k))}"`]),
+    );
     assert.equal(all.IsTruncated, 'false');
 
     const flat = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'list/', Delimiter: '/' });
-    assert.deepEqual(flat.Contents.map((o) => o.Key), ['list/a.ts', 'list/b.ts']);
-    assert.deepEqual(flat.CommonPrefixes.map((p) => p.Prefix), ['list/sub/']);
+    assert.deepEqual(
+      flat.Contents.map((o) => o.Key),
+      ['list/a.ts', 'list/b.ts'],
+    );
+    assert.deepEqual(
+      flat.CommonPrefixes.map((p) => p.Prefix),
+      ['list/sub/'],
+    );
 
     const page1 = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'list', MaxKeys: 2 });
-    assert.deepEqual(page1.Contents.map((o) => o.Key), ['list/a.ts', 'list/b.ts']);
+    assert.deepEqual(
+      page1.Contents.map((o) => o.Key),
+      ['list/a.ts', 'list/b.ts'],
+    );
     assert.equal(page1.IsTruncated, 'true');
     assert.equal(page1.NextMarker, 'list/b.ts');
     const page2 = await c.getBucket({ Bucket: BUCKET, Region: REGION, Prefix: 'list', MaxKeys: 2, Marker: page1.NextMarker });
-    assert.deepEqual(page2.Contents.map((o) => o.Key), ['list/sub/c.ts', 'listed-not/x']);
+    assert.deepEqual(
+      page2.Contents.map((o) => o.Key),
+      ['list/sub/c.ts', 'listed-not/x'],
+    );
     assert.equal(page2.IsTruncated, 'false');
 
     const from = cos.log.length;

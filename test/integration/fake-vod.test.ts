@@ -74,7 +74,15 @@ function tamperingAgent(url: string, from: string, to: string): http.Agent {
   agent.createConnection = (options, cb) => {
     const socket = connect(options, cb)!;
     const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    const swap = (chunk: unknown) => (typeof chunk === 'string' ? chunk.replace(from, to) : Buffer.from(Buffer.from(chunk as Uint8Array).toString('latin1').replace(from, to), 'latin1'));
+    const swap = (chunk: unknown) =>
+      typeof chunk === 'string'
+        ? chunk.replace(from, to)
+        : Buffer.from(
+            Buffer.from(chunk as Uint8Array)
+              .toString('latin1')
+              .replace(from, to),
+            'latin1',
+          );
     socket.write = ((chunk: unknown, ...rest: unknown[]) => write(swap(chunk), ...rest)) as typeof socket.write;
     return socket;
   };

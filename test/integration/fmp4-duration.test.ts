@@ -17,10 +17,29 @@ const dir = scratchDir('fmp4');
 function clip(name: string, seconds: number, movflags: string[]): string {
   const out = join(dir, name);
   execFileSync('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=30:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=320x240:rate=30:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '60',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-ac',
+    '2',
     ...(movflags.length ? ['-movflags', movflags.join('')] : []),
     out,
   ]);
@@ -32,7 +51,10 @@ const ffprobeDuration = (f: string) => Number(execFileSync('ffprobe', ['-v', 'er
 describe('fragmented MP4 duration from the tail', () => {
   it('matches ffprobe, for the layout the service writes', async () => {
     // The same flags as recorder/outputs/mp4.ts.
-    const flags = new FfmpegArgs().input('x').output('y', { format: 'mp4', movflags: ['+frag_keyframe', '+empty_moov', '+default_base_moof'] }).toArgs();
+    const flags = new FfmpegArgs()
+      .input('x')
+      .output('y', { format: 'mp4', movflags: ['+frag_keyframe', '+empty_moov', '+default_base_moof'] })
+      .toArgs();
     const movflags = flags[flags.indexOf('-movflags') + 1]!;
     for (const seconds of [3, 13.5]) {
       const f = clip(`frag-${seconds}.mp4`, seconds, [movflags]);
@@ -56,7 +78,7 @@ type TopBox = { type: string; start: number; size: number };
 
 function topBoxes(buf: Buffer): TopBox[] {
   const out: TopBox[] = [];
-  for (let at = 0; at + 8 <= buf.length; ) {
+  for (let at = 0; at + 8 <= buf.length;) {
     const size = buf.readUInt32BE(at);
     out.push({ type: buf.toString('latin1', at + 4, at + 8), start: at, size });
     if (size < 8) break;
@@ -148,7 +170,11 @@ describe('fragmented MP4 duration of a damaged file', () => {
     const intact = await fragmentedMp4DurationOf(recordingSource(bytes));
     assert.ok(intact.ok && Math.abs(intact.seconds - 3) < 0.1);
     // Where the reader looks: the head, the last fragment's moof, the index at the tail.
-    const hot: [number, number][] = [[0, moov.start + moov.size], [lastMoof.start, lastMoof.start + lastMoof.size], [mfra.start, size]];
+    const hot: [number, number][] = [
+      [0, moov.start + moov.size],
+      [lastMoof.start, lastMoof.start + lastMoof.size],
+      [mfra.start, size],
+    ];
     await fc.assert(
       fc.asyncProperty(damageOf(size, hot), async (d) => {
         const source = recordingSource(damaged(bytes, d));

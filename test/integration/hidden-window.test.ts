@@ -44,7 +44,9 @@ describe('the minimized window of a recording', () => {
       const capture = await TabCapture.start(rb.sw, server, sink, { tabId: rb.tabId, width: 1280, height: 720, fps: 30 });
       await capture.firstFrame;
       // Page script as strings: the test runner's transpiler would add helpers the page lacks.
-      await rb.page.evaluate("window.__seen = []; for (const e of ['blur', 'resize']) addEventListener(e, () => __seen.push(e)); document.addEventListener('visibilitychange', () => __seen.push(document.visibilityState))");
+      await rb.page.evaluate(
+        "window.__seen = []; for (const e of ['blur', 'resize']) addEventListener(e, () => __seen.push(e)); document.addEventListener('visibilitychange', () => __seen.push(document.visibilityState))",
+      );
       await hideWindow(rb.page);
       const cdp = await rb.page.createCDPSession();
       const { windowId } = await cdp.send('Browser.getWindowForTarget');

@@ -65,7 +65,14 @@ describe('MPEG-TS video span', () => {
   let segment: Buffer;
   before(async () => {
     const { liveDir } = await hlsOutput('ts');
-    segment = readFileSync(join(liveDir, readdirSync(liveDir).filter((f) => f.endsWith('.ts')).sort()[0]!));
+    segment = readFileSync(
+      join(
+        liveDir,
+        readdirSync(liveDir)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()[0]!,
+      ),
+    );
   });
 
   it('measures an intact segment', () => {
@@ -93,10 +100,7 @@ describe('MPEG-TS video span', () => {
 
 describe('HLS playlist and its last segment at Stop', () => {
   it('segmentsOf: any text gives segments with finite durations, never a throw', () => {
-    const line = fc.oneof(
-      fc.constantFrom('#EXTM3U', '#EXTINF:2.000000,', '#EXTINF:', '#EXTINF:1.2.3,', '#EXTINF:.', '#EXTINF:9e999', 'index_00001.ts', '#EXT-X-ENDLIST', '', '\r'),
-      fc.string(),
-    );
+    const line = fc.oneof(fc.constantFrom('#EXTM3U', '#EXTINF:2.000000,', '#EXTINF:', '#EXTINF:1.2.3,', '#EXTINF:.', '#EXTINF:9e999', 'index_00001.ts', '#EXT-X-ENDLIST', '', '\r'), fc.string());
     fc.assert(
       fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
         for (const s of segmentsOf(lines.join('\n'))) {
@@ -123,13 +127,21 @@ describe('HLS playlist and its last segment at Stop', () => {
 
       const text = Buffer.from(playlist);
       await fc.assert(
-        fc.asyncProperty(damageOf(last.length, [[0, 188 * 6], [last.length - 188 * 4, last.length]]), damageOf(text.length), fc.boolean(), async (seg, list, both) => {
-          writeFileSync(lastPath, damaged(last, seg));
-          writeFileSync(playlistPath, both ? damaged(text, list) : text);
-          const video = await output.finalize();
-          assert.ok(Number.isFinite(video.FileDuration) && video.FileDuration >= 0, `duration ${video.FileDuration}`);
-          assert.ok(Number.isFinite(video.FileSize) && video.FileSize > 0);
-        }),
+        fc.asyncProperty(
+          damageOf(last.length, [
+            [0, 188 * 6],
+            [last.length - 188 * 4, last.length],
+          ]),
+          damageOf(text.length),
+          fc.boolean(),
+          async (seg, list, both) => {
+            writeFileSync(lastPath, damaged(last, seg));
+            writeFileSync(playlistPath, both ? damaged(text, list) : text);
+            const video = await output.finalize();
+            assert.ok(Number.isFinite(video.FileDuration) && video.FileDuration >= 0, `duration ${video.FileDuration}`);
+            assert.ok(Number.isFinite(video.FileSize) && video.FileSize > 0);
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -163,17 +175,29 @@ describe('ffprobe of a damaged file', () => {
     let failures = 0;
     // ffprobe is a process per run: a few dozen runs, the damage near the structure it reads.
     for (const [bytes, hot] of [
-      [mp4, [[0, 2048], [mp4.length - 1024, mp4.length]]],
+      [
+        mp4,
+        [
+          [0, 2048],
+          [mp4.length - 1024, mp4.length],
+        ],
+      ],
       [mkv, [[0, 1024]]],
     ] as const) {
       await fc.assert(
-        fc.asyncProperty(damageOf(bytes.length, hot.map((h) => [...h] as [number, number])), async (d) => {
-          writeFileSync(target, damaged(bytes, d));
-          const p = await probe('ffprobe', target, marker);
-          if (!p.ok) failures++;
-          if (p.durationSeconds !== null) assert.ok(Number.isFinite(p.durationSeconds) && p.durationSeconds >= 0);
-          assert.ok(Array.isArray(p.streams));
-        }),
+        fc.asyncProperty(
+          damageOf(
+            bytes.length,
+            hot.map((h) => [...h] as [number, number]),
+          ),
+          async (d) => {
+            writeFileSync(target, damaged(bytes, d));
+            const p = await probe('ffprobe', target, marker);
+            if (!p.ok) failures++;
+            if (p.durationSeconds !== null) assert.ok(Number.isFinite(p.durationSeconds) && p.durationSeconds >= 0);
+            assert.ok(Array.isArray(p.streams));
+          },
+        ),
         { numRuns: 20 },
       );
     }

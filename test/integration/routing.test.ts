@@ -107,7 +107,11 @@ describe('routing between runtime hosts (real Redis, real HTTP, one process)', (
       while (ownerOf(shardOf(id), [a.id, b.id]) !== a.id);
       // Taken by a (pretend) recorder that keeps beating: the task stays awake on A, holding its lease.
       const bus = new RecorderBus(redis.client(), REGION);
-      await bus.recorders.beat('rec-pretend', { recorderId: 'rec-pretend', version: 't', slots: 1, active: 1, accepting: false, recordingCores: 0.5, cores: 2, busyCores: 0, availableMemoryBytes: 1e9, at: Date.now() }, 60_000);
+      await bus.recorders.beat(
+        'rec-pretend',
+        { recorderId: 'rec-pretend', version: 't', slots: 1, active: 1, accepting: false, recordingCores: 0.5, cores: 2, busyCores: 0, availableMemoryBytes: 1e9, at: Date.now() },
+        60_000,
+      );
       await bus.emit({ TaskID: id, attempt: 1, recorderId: 'rec-pretend', seq: 1, at: Date.now(), type: 'accepted' });
       await waitFor(async () => a.runtime.host.holds(id) && (await call(b, 'Refresh', { TaskID: id })).json.ErrorCode === undefined, { timeoutMs: 5000, what: 'the task to be held on A' });
       await a.http.close(); // A goes on renewing its leases, but nobody can reach it

@@ -45,8 +45,7 @@ function taskHost(r: RedisClient, owner: string, o: { leaseMs?: number; sleepAft
   });
 }
 
-const event = (id: string, seq: number, type: 'accepted' | 'recording', recorderId = 'rec-1') =>
-  ({ TaskID: id, attempt: 1, recorderId, seq, at: Date.now(), type, width: 1280, height: 720 }) as const;
+const event = (id: string, seq: number, type: 'accepted' | 'recording', recorderId = 'rec-1') => ({ TaskID: id, attempt: 1, recorderId, seq, at: Date.now(), type, width: 1280, height: 720 }) as const;
 
 for (const driver of drivers) {
   describe(`runtime on ${driver.name}`, () => {
@@ -83,7 +82,7 @@ for (const driver of drivers) {
 
       const stale = await store.write(id, { ...record, Status: 'recording' }, { token: ga.token, mode: 'update', finished: false, indexes: { alarmAt: 99, watch: 'rec-a' } });
       assert.equal(stale, 'stale', 'A is fenced off');
-      assert.equal(Number(await r.zscore(keys.alarms(shard), id)), 1234, "a fenced-off write leaves the indexes as they were");
+      assert.equal(Number(await r.zscore(keys.alarms(shard), id)), 1234, 'a fenced-off write leaves the indexes as they were');
       assert.equal(await r.hget(keys.watches(shard), id), null);
       assert.deepEqual(await a.renew(new Map([[id, ga.token]])), [id], 'A cannot renew a lease it lost');
       assert.equal(await store.write(id, { ...record, Status: 'paused' }, { token: gb.token, mode: 'update', finished: false, indexes: { alarmAt: null, watch: 'rec-b' } }), 'written');
@@ -247,7 +246,18 @@ for (const driver of drivers) {
     it('the live registry sees every member on every call, without scanning, by Redis time', async () => {
       const r = redis.client();
       const registry = new LiveRegistry(r, keys.recorders('reg-test'), keys.recorderBeats('reg-test'), RecorderHeartbeat);
-      const beat = (id: string): RecorderHeartbeat => ({ recorderId: id, version: 't', slots: 2, active: 0, accepting: true, recordingCores: 0.6, cores: 2, busyCores: 0, availableMemoryBytes: 1e9, at: Date.now() });
+      const beat = (id: string): RecorderHeartbeat => ({
+        recorderId: id,
+        version: 't',
+        slots: 2,
+        active: 0,
+        accepting: true,
+        recordingCores: 0.6,
+        cores: 2,
+        busyCores: 0,
+        availableMemoryBytes: 1e9,
+        at: Date.now(),
+      });
       for (const id of ['r1', 'r2', 'r3']) await registry.beat(id, beat(id), 60_000);
       await registry.beat('short', beat('short'), 300);
       const seen: number[] = [];
@@ -277,7 +287,11 @@ for (const driver of drivers) {
       await again!.ack();
       assert.equal(await r.xlen(keys.jobs(region)), 0, 'acknowledged and deleted');
       const groups = (await r.call('XINFO', 'CONSUMERS', keys.jobs(region), 'recorders')) as unknown[][];
-      assert.deepEqual(groups.map((g) => g[1]), ['rec-alive'], 'the dead reader is forgotten');
+      assert.deepEqual(
+        groups.map((g) => g[1]),
+        ['rec-alive'],
+        'the dead reader is forgotten',
+      );
       // An expired job is dropped unstarted.
       await bus.enqueueStart({ ...job, TaskID: `late-${crypto.randomUUID()}`, notAfter: Date.now() - 1 });
       assert.equal(await bus.jobReader('rec-alive', log).take(redis.client(), 100, () => true), null);

@@ -166,7 +166,11 @@ describe('the growing MP4 as a multipart upload', () => {
     assert.equal(upload.parts, 3, 'all three whole parts sent again, to the new key');
     file.append(randomBytes(5000));
     await upload.finish();
-    const ops = (key: string) => cos.log.slice(seen).filter((r) => r.key === key).map((r) => r.op);
+    const ops = (key: string) =>
+      cos.log
+        .slice(seen)
+        .filter((r) => r.key === key)
+        .map((r) => r.op);
     assert.deepEqual(ops('first/d.mp4'), ['initiateMultipart', 'uploadPart', 'uploadPart', 'abortMultipart']);
     assert.deepEqual(ops('second/d.mp4'), ['initiateMultipart', 'uploadPart', 'uploadPart', 'uploadPart', 'uploadPart', 'completeMultipart']);
     assert.equal(cos.object(BUCKET, 'first/d.mp4'), null);

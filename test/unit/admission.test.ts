@@ -55,7 +55,16 @@ describe('admission by measured load', () => {
   });
 
   const peer = (recorderId: string, active: number, accepting: boolean): RecorderHeartbeat => ({
-    recorderId, version: 't', slots: 3, active, accepting, recordingCores: 0.75, cores: 2, busyCores: 0.5, availableMemoryBytes: 8 * GB, at: 0,
+    recorderId,
+    version: 't',
+    slots: 3,
+    active,
+    accepting,
+    recordingCores: 0.75,
+    cores: 2,
+    busyCores: 0.5,
+    availableMemoryBytes: 8 * GB,
+    at: 0,
   });
 
   it('a recorder already recording leaves a job to a peer that records fewer and is taking jobs', () => {

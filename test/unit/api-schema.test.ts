@@ -95,8 +95,16 @@ describe('Start data', () => {
     ['StorageType unknown', { RecordURL: 'http://a.test', StorageType: 's3' }, /^Data\.StorageType must be "cfs" or "cos"$/],
     ['CallbackURL not http', { RecordURL: 'http://a.test', CallbackURL: 'ftp://x' }, /^Data\.CallbackURL must be an http or https URL$/],
     ['Muxer unknown', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'avi' } } }, /^Data\.Output\.Video\.Muxer must be "mp4" or "hls"$/],
-    ['EncryptKey of 15 bytes', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcde', AuthUrl: 'http://k.test' } } }, /^Data\.Output\.Video\.EncryptKey must be at least 16 bytes/],
-    ['EncryptKey not hex with EncryptKeyFormat hex', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'zz'.repeat(16), EncryptKeyFormat: 'hex', AuthUrl: 'http://k.test' } } }, /EncryptKey must be 32 hexadecimal characters \(a 128-bit key\) when EncryptKeyFormat is "hex"/],
+    [
+      'EncryptKey of 15 bytes',
+      { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcde', AuthUrl: 'http://k.test' } } },
+      /^Data\.Output\.Video\.EncryptKey must be at least 16 bytes/,
+    ],
+    [
+      'EncryptKey not hex with EncryptKeyFormat hex',
+      { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: 'zz'.repeat(16), EncryptKeyFormat: 'hex', AuthUrl: 'http://k.test' } } },
+      /EncryptKey must be 32 hexadecimal characters \(a 128-bit key\) when EncryptKeyFormat is "hex"/,
+    ],
     ['EncryptKeyFormat unknown', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKeyFormat: 'base64' } } }, /^Data\.Output\.Video\.EncryptKeyFormat must be "text" or "hex"$/],
     ['EncryptKey without AuthUrl', { RecordURL: 'http://a.test', Output: { Video: { Muxer: 'hls', EncryptKey: '0123456789abcdef0123456789abcdef' } } }, /^AuthUrl missing/],
     ['Output not an object', { RecordURL: 'http://a.test', Output: 'cos' }, /^Data\.Output must be an object$/],

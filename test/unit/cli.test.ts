@@ -7,7 +7,11 @@ import { startData } from '../../cli/commands.js';
 import { clock, progressLine, size } from '../../cli/progress-line.js';
 import type { DescribeView } from '../../protocol/task.js';
 
-const usage = (argv: string[], pattern: RegExp) => assert.throws(() => parseCommand(argv), (e: Error) => e instanceof UsageError && pattern.test(e.message));
+const usage = (argv: string[], pattern: RegExp) =>
+  assert.throws(
+    () => parseCommand(argv),
+    (e: Error) => e instanceof UsageError && pattern.test(e.message),
+  );
 
 describe('webrecord: the command line', () => {
   it('parses every command with its options', () => {

@@ -32,6 +32,9 @@ describe('loadEnvFile', () => {
     const env: NodeJS.ProcessEnv = { ENV_FILE: 'prod.env' };
     loadEnvFile(env, dir);
     assert.equal(env.MAX_TASKS, '7');
-    assert.throws(() => loadEnvFile({ ENV_FILE: 'missing.env' }, dir), (err: unknown) => err instanceof SettingsError && /^setting ENV_FILE: cannot read .*missing\.env \(ENOENT\)$/.test(err.message));
+    assert.throws(
+      () => loadEnvFile({ ENV_FILE: 'missing.env' }, dir),
+      (err: unknown) => err instanceof SettingsError && /^setting ENV_FILE: cannot read .*missing\.env \(ENOENT\)$/.test(err.message),
+    );
   });
 });

@@ -48,7 +48,11 @@ describe('import rules between the rooms', () => {
     it(`${room}/ imports only what it may`, () => {
       const files = sources(room);
       assert.ok(files.length > 0, `${room}/ has sources`);
-      const offending = files.flatMap((f) => imports(f).filter((i) => rule.test(i)).map((i) => `${relative(ROOT, join(ROOT, f))} imports ${i}`));
+      const offending = files.flatMap((f) =>
+        imports(f)
+          .filter((i) => rule.test(i))
+          .map((i) => `${relative(ROOT, join(ROOT, f))} imports ${i}`),
+      );
       assert.deepEqual(offending, []);
     });
   }

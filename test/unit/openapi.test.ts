@@ -21,7 +21,11 @@ async function fetchDocument() {
   const res = await app.request('/openapi.json');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  return (await res.json()) as { openapi: string; paths: Record<string, { post?: unknown }>; components: { schemas: Record<string, Schema & { oneOf?: { properties: { Action: { const: string } } }[] }> } };
+  return (await res.json()) as {
+    openapi: string;
+    paths: Record<string, { post?: unknown }>;
+    components: { schemas: Record<string, Schema & { oneOf?: { properties: { Action: { const: string } } }[] }> };
+  };
 }
 
 describe('/openapi.json', () => {
@@ -36,7 +40,7 @@ describe('/openapi.json', () => {
     assert.deepEqual(doc.components.schemas.TaskRef!.required, ['TaskID']);
   });
 
-  it("names every Start field the schema takes, nested ones included, and no other", async () => {
+  it('names every Start field the schema takes, nested ones included, and no other', async () => {
     const { StartData: start } = (await fetchDocument()).components.schemas;
     assert.deepEqual(Object.keys(start!.properties!).sort(), Object.keys(StartData.shape).sort());
     assert.deepEqual(start!.required, ['RecordURL']);

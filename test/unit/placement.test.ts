@@ -37,15 +37,19 @@ describe('rendezvous hashing', () => {
 
   it('a host leaving moves only its own shards, each to its runner-up', () => {
     fc.assert(
-      fc.property(hostIds.filter((ids) => ids.length > 1), fc.nat(), (ids, pickIndex) => {
-        const gone = ids[pickIndex % ids.length]!;
-        const rest = ids.filter((id) => id !== gone);
-        for (const s of ALL_SHARDS) {
-          const before = ranking(s, ids);
-          const after = ownerOf(s, rest);
-          assert.equal(after, before[0] === gone ? before[1] : before[0]);
-        }
-      }),
+      fc.property(
+        hostIds.filter((ids) => ids.length > 1),
+        fc.nat(),
+        (ids, pickIndex) => {
+          const gone = ids[pickIndex % ids.length]!;
+          const rest = ids.filter((id) => id !== gone);
+          for (const s of ALL_SHARDS) {
+            const before = ranking(s, ids);
+            const after = ownerOf(s, rest);
+            assert.equal(after, before[0] === gone ? before[1] : before[0]);
+          }
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -69,7 +73,10 @@ describe('rendezvous hashing', () => {
     for (let i = 0; i < sets; i++) {
       const ids = [`host-${crypto.randomUUID()}`, `host-${crypto.randomUUID()}`, `host-${crypto.randomUUID()}`];
       const parts = ids.map((id) => shardsOwnedBy(id, ids).length);
-      assert.equal(parts.reduce((a, b) => a + b, 0), SHARDS);
+      assert.equal(
+        parts.reduce((a, b) => a + b, 0),
+        SHARDS,
+      );
       smallestShare += parts[0]! / SHARDS;
     }
     const mean = smallestShare / sets;

@@ -16,7 +16,7 @@ describe('the store away or not', () => {
       'CLUSTERDOWN The cluster is down',
       'TRYAGAIN Multiple keys request during rehashing of slot',
       'MASTERDOWN Link with MASTER is down',
-      'READONLY You can\'t write against a read only replica.',
+      "READONLY You can't write against a read only replica.",
       'MISCONF Errors writing to the AOF file: No space left on device',
     ]) {
       assert.equal(isRedisUnavailable(new Error(message)), true, message);

@@ -29,8 +29,14 @@ describe('settings', () => {
     [{ ROLE: 'everything' }, 'setting ROLE must be "all", "api" or "recorder" (got "everything")'],
     [{ CHROMIUM_PATH: '/nonexistent/chromium' }, 'setting CHROMIUM_PATH must name an existing executable (got "/nonexistent/chromium")'],
     [{ CHROMIUM_FLAGS: '--ok rm -rf' }, 'setting CHROMIUM_FLAGS must be space-separated flags, each like --name or --name=value (got "--ok rm -rf")'],
-    [{ CHROMIUM_FLAGS: '--lang=zh-CN --proxy-server=http://proxy:3128' }, 'setting CHROMIUM_FLAGS must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s (got "--lang=zh-CN --proxy-server=http://proxy:3128")'],
-    [{ CHROMIUM_FLAGS: '--no-sandbox' }, 'setting CHROMIUM_FLAGS must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s (got "--no-sandbox")'],
+    [
+      { CHROMIUM_FLAGS: '--lang=zh-CN --proxy-server=http://proxy:3128' },
+      'setting CHROMIUM_FLAGS must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s (got "--lang=zh-CN --proxy-server=http://proxy:3128")',
+    ],
+    [
+      { CHROMIUM_FLAGS: '--no-sandbox' },
+      'setting CHROMIUM_FLAGS must not set the proxy, the host resolver or --no-sandbox: every connection of the browser goes through the recorder\'s egress proxy (URL_ALLOWLIST), and the sandbox is CHROMIUM_NO_SANDBOX\'s (got "--no-sandbox")',
+    ],
     [{ URL_ALLOWLIST: '10.0.0.0/40' }, 'setting URL_ALLOWLIST must be comma-separated hosts, host:ports, addresses or CIDRs: "10.0.0.0/40" is not a CIDR (got "10.0.0.0/40")'],
     [{ BROWSER_POOL: '-1' }, 'setting BROWSER_POOL must be an integer in [0, 16] (got "-1")'],
     [{ ADMISSION_CPU_CORES: 'lots' }, 'setting ADMISSION_CPU_CORES must be "auto" or a number in [0, 64] (got "lots")'],
@@ -58,7 +64,10 @@ describe('settings', () => {
 
   for (const [env, message] of bad) {
     it(`refuses ${Object.keys(env)[0]}=${Object.values(env)[0]} in one line naming it`, () => {
-      assert.throws(() => loadSettings(env), (err: unknown) => err instanceof SettingsError && err.message === message);
+      assert.throws(
+        () => loadSettings(env),
+        (err: unknown) => err instanceof SettingsError && err.message === message,
+      );
     });
   }
 
@@ -106,7 +115,11 @@ describe('settings', () => {
       [{ TLS_CERT_FILE: good.certFile, TLS_KEY_FILE: other.keyFile }, /^setting TLS_KEY_FILE does not hold the key of TLS_CERT_FILE's certificate/],
     ];
     for (const [env, message] of cases) {
-      assert.throws(() => loadSettings(env), (err: unknown) => err instanceof SettingsError && message.test(err.message), JSON.stringify(env));
+      assert.throws(
+        () => loadSettings(env),
+        (err: unknown) => err instanceof SettingsError && message.test(err.message),
+        JSON.stringify(env),
+      );
     }
   });
 });

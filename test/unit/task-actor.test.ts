@@ -80,9 +80,7 @@ describe('TaskActor: every status × every command', () => {
         assert.equal(d.record.Status, want);
         const changed = want !== status || command === 'Refresh';
         if (changed && ['normal', 'recording', 'paused'].includes(status)) {
-          assert.deepEqual(d.effects, [
-            { type: 'commandRecorder', recorderId: 'rec-1', command: { TaskID: 't1', attempt: 1, type: recorderCommand[command] } },
-          ]);
+          assert.deepEqual(d.effects, [{ type: 'commandRecorder', recorderId: 'rec-1', command: { TaskID: 't1', attempt: 1, type: recorderCommand[command] } }]);
         } else {
           assert.equal(d.record, before, 'a repeated Stop changes nothing');
           assert.deepEqual(d.effects, []);
@@ -146,7 +144,7 @@ describe('TaskActor: recorder events', () => {
     assert.equal(nextAlarm(d.record), T0 + 61_234);
   });
 
-  it('paused and resumed from the recorder (the page\'s own controls) move the task between recording and paused', () => {
+  it("paused and resumed from the recorder (the page's own controls) move the task between recording and paused", () => {
     const paused = decide(task('recording'), { kind: 'event', event: ev('paused') }, T0, config);
     assert.equal(paused.record.Status, 'paused');
     assert.deepEqual(paused.effects, [], 'the recorder is already paused: nothing to send');
@@ -247,7 +245,7 @@ describe('TaskActor: recorder events', () => {
     assert.deepEqual(done.Result.Videos, [VIDEO]);
   });
 
-  it("progress says how far the recording got while it records or is paused; Describe shows it then, and not once it stopped", () => {
+  it('progress says how far the recording got while it records or is paused; Describe shows it then, and not once it stopped', () => {
     const progress = { RecordedSeconds: 12.4, FileSize: 1_234_567, Fps: 30 };
     const t = decide(task('recording'), { kind: 'event', event: ev('progress', { videos: [], progress }) }, T0, config).record;
     assert.deepEqual(t.Progress, progress);
@@ -266,15 +264,27 @@ describe('TaskActor: recorder events', () => {
     const d = decide(task('recording'), { kind: 'event', event: ev('stopRequested') }, T0 + 7000, config);
     assert.equal(d.record.Status, 'canceled');
     assert.equal(d.record.CancelTime, T0 + 7000);
-    assert.deepEqual(d.effects.map((e) => e.type), ['commandRecorder']);
+    assert.deepEqual(
+      d.effects.map((e) => e.type),
+      ['commandRecorder'],
+    );
   });
 
   // Whatever arrives, a task never moves back (recording ⇄ paused aside) and finished is final.
   const rank: Record<TaskStatus, number> = { normal: 0, recording: 1, paused: 1, canceled: 2, transcode: 3, upload: 4, callback: 5, finished: 6 };
   const events: RecorderEvent[] = [
-    ev('accepted'), ev('recording', { width: 1280, height: 720 }), ev('paused'), ev('resumed'), ev('refreshed'),
-    ev('stopRequested'), ev('stopped', { recorded: true }), ev('stopped', { recorded: false }), ev('uploading'),
-    ev('finished', { videos: [VIDEO] }), ev('failed', { code: 'RecordFailed', message: 'x', videos: [] }), ev('warning', { message: 'w' }),
+    ev('accepted'),
+    ev('recording', { width: 1280, height: 720 }),
+    ev('paused'),
+    ev('resumed'),
+    ev('refreshed'),
+    ev('stopRequested'),
+    ev('stopped', { recorded: true }),
+    ev('stopped', { recorded: false }),
+    ev('uploading'),
+    ev('finished', { videos: [VIDEO] }),
+    ev('failed', { code: 'RecordFailed', message: 'x', videos: [] }),
+    ev('warning', { message: 'w' }),
     ev('progress', { videos: [VIDEO] }),
   ];
   for (const status of TASK_STATUSES) {
@@ -297,7 +307,10 @@ describe('TaskActor: alarms', () => {
     assert.equal(decide(t, { kind: 'alarm' }, T0 + 3999, config).record, t, 'not due yet');
     const d = decide(t, { kind: 'alarm' }, T0 + 4000, config);
     assert.equal(d.record.Status, 'canceled');
-    assert.deepEqual(d.effects.map((e) => e.type === 'commandRecorder' && e.command.type), ['stop']);
+    assert.deepEqual(
+      d.effects.map((e) => e.type === 'commandRecorder' && e.command.type),
+      ['stop'],
+    );
   });
 
   it('MaxDurationLimit also bounds a task that never started (ManualStart never called)', () => {
@@ -414,10 +427,7 @@ describe('TaskActor: a recorder that stops answering', () => {
     assert.equal(d.record.recorderId, null);
     assert.equal(d.record.Result.ErrorCode, undefined);
     assert.equal(nextAlarm(d.record), T0 + 5000 + 600_000, 'waiting for a recorder again, for at most the queue timeout');
-    assert.deepEqual(d.effects, [
-      stopOld,
-      { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'record', notAfter: T0 + 5000 + 600_000 } },
-    ]);
+    assert.deepEqual(d.effects, [stopOld, { type: 'enqueueStart', job: { TaskID: 't1', attempt: 2, request: before.request, mode: 'record', notAfter: T0 + 5000 + 600_000 } }]);
   });
 
   it('news of another recorder, or of a finished task, changes nothing', () => {
@@ -495,7 +505,10 @@ describe('TaskActor: the queue timeout', () => {
     const t = { ...queued(), request: { ...queued().request, CallbackURL: 'http://hooks.test/' } };
     const d = decide(t, { kind: 'alarm' }, T0 + 60_000, config);
     assert.equal(d.record.Status, 'callback');
-    assert.deepEqual(d.effects.map((e) => e.type), ['deliverCallback']);
+    assert.deepEqual(
+      d.effects.map((e) => e.type),
+      ['deliverCallback'],
+    );
   });
 
   it('once a recorder took the job, the queue timeout no longer applies: MaxDurationLimit does', () => {

@@ -60,13 +60,7 @@ describe('URL policy: addresses', () => {
       fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n) => {
         const bytes = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
         const dotted = bytes.join('.');
-        const forms = [
-          String(n),
-          `0x${n.toString(16)}`,
-          bytes.map((b) => `0${b.toString(8)}`).join('.'),
-          `${bytes[0]}.${(bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!}`,
-          `[::ffff:${dotted}]`,
-        ];
+        const forms = [String(n), `0x${n.toString(16)}`, bytes.map((b) => `0${b.toString(8)}`).join('.'), `${bytes[0]}.${(bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!}`, `[::ffff:${dotted}]`];
         const want = classify(parseIp(dotted)!);
         for (const f of forms) {
           const a = parseIp(f);
