@@ -64,7 +64,8 @@ export function httpUrl(path: string) {
     .trim()
     .min(1, { error: `${short} missing` })
     .max(8192, { error: `${path} must be at most 8192 characters` })
-    .refine(isHttpUrl, { error: msg });
+    .refine(isHttpUrl, { error: msg })
+    .meta({ format: 'uri', description: 'an http or https URL' }); // said in the OpenAPI document
 }
 
 function isHttpUrl(s: string): boolean {

@@ -2,9 +2,12 @@
 // says a field takes is what the service takes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { createEdgeApp } from '../../edge/app.js';
 import { StartData, TaskRef } from '../../protocol/api.js';
+import type { StartRequest } from '../../protocol/api.js';
 import type { TaskGateway } from '../../protocol/gateway.js';
 
 // The document never reaches the task store: a gateway that fails any call shows it.
@@ -14,7 +17,21 @@ const untouched = new Proxy({} as TaskGateway, {
   },
 });
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; minimum?: number; maximum?: number; maxLength?: number; enum?: string[] };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  enum?: string[];
+  const?: string;
+  format?: string;
+  $ref?: string;
+  oneOf?: Schema[];
+  title?: string;
+};
 
 async function fetchDocument() {
   const app = createEdgeApp({ gateway: untouched });
@@ -24,7 +41,7 @@ async function fetchDocument() {
   return (await res.json()) as {
     openapi: string;
     paths: Record<string, { post?: unknown }>;
-    components: { schemas: Record<string, Schema & { oneOf?: { properties: { Action: { const: string } } }[] }> };
+    components: { schemas: Record<string, Schema> };
   };
 }
 
@@ -34,7 +51,7 @@ describe('/openapi.json', () => {
     assert.equal(doc.openapi, '3.1.0');
     for (const path of ['/', '/record', '/release/record', '/test/record', '/prepub/record']) assert.ok(doc.paths[path]?.post, `POST ${path}`);
     assert.deepEqual(
-      doc.components.schemas.Request!.oneOf!.map((o) => o.properties.Action.const),
+      doc.components.schemas.Request!.oneOf!.map((o) => o.properties!.Action!.const),
       ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe'],
     );
     assert.deepEqual(doc.components.schemas.TaskRef!.required, ['TaskID']);
@@ -66,6 +83,72 @@ describe('/openapi.json', () => {
     const max = ref!.properties!.TaskID!.maxLength!;
     assert.equal(TaskRef.safeParse({ TaskID: 'x'.repeat(max) }).success, true);
     assert.equal(TaskRef.safeParse({ TaskID: 'x'.repeat(max + 1) }).success, false);
+  });
+
+  it('validates as OpenAPI 3.1', async () => {
+    const validator = new Validator();
+    const result = await validator.validate((await fetchDocument()) as unknown as Parameters<Validator['validate']>[0]);
+    assert.equal(result.valid, true, JSON.stringify(result.errors));
+    assert.equal(validator.version, '3.1');
+  });
+
+  it('requests built from it are what the service takes: each Action, every integer at both ends of its range and every enum value; one past a range is refused by both', async () => {
+    const doc = await fetchDocument();
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ ...doc, $id: 'openapi.json' });
+    const allowed = ajv.getSchema('openapi.json#/components/schemas/Request')!;
+    const schemas = doc.components.schemas;
+    const resolve = (s: Schema): Schema => (s.$ref ? schemas[s.$ref.split('/').pop()!]! : s);
+    /** A value the schema allows, taking each integer at `end` of its range and the `pick`th enum value; optional fields only where they are plain. */
+    const build = (raw: Schema, end: 'minimum' | 'maximum', pick: number): unknown => {
+      const s = resolve(raw);
+      if (s.const !== undefined) return s.const;
+      if (s.enum) return s.enum[pick % s.enum.length];
+      if (s.type === 'integer') return s[end];
+      if (s.type === 'boolean') return pick % 2 === 0;
+      if (s.type === 'string') return s.format === 'uri' ? 'https://page.test/class/7' : 'x'.repeat(Math.max(1, s.minLength ?? 1));
+      const out: Record<string, unknown> = {};
+      for (const [name, p] of Object.entries(s.properties ?? {})) {
+        const q = resolve(p);
+        // Strings beside their URL say more than their schema can (a bucket's <name>-<appid>, a key's length): left out.
+        const plain = q.type === 'integer' || q.type === 'boolean' || q.enum || (q.type === 'object' && !q.properties?.Bucket && !q.properties?.MediaInfo);
+        if (s.required?.includes(name) || plain) out[name] = build(q, end, pick);
+      }
+      return out;
+    };
+    const started: StartRequest[] = [];
+    const gateway: TaskGateway = {
+      start: async (r) => (started.push(r), { ok: true, TaskID: 'task-1', existed: false }),
+      command: async () => ({ ok: true }),
+      describe: async (id) => ({ TaskID: id, Status: 'recording', CreateTime: 1, Result: { Videos: [] } }),
+      health: async () => ({ ok: true, detail: {} }),
+    };
+    const app = createEdgeApp({ gateway });
+    const post = async (body: unknown) =>
+      (await (await app.request('/record', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { ErrorCode?: string; ErrorMessage?: string };
+    let built = 0;
+    for (const action of schemas.Request!.oneOf!) {
+      for (const [end, pick] of [
+        ['minimum', 0],
+        ['maximum', 1],
+      ] as const) {
+        const request = build(action, end, pick) as { Action: string; Data: Record<string, unknown> };
+        assert.ok(allowed(request), `the document allows ${JSON.stringify(request)}: ${JSON.stringify(allowed.errors)}`);
+        const answer = await post(request);
+        assert.equal(answer.ErrorCode, undefined, `${JSON.stringify(request)} → ${JSON.stringify(answer)}`);
+        built++;
+      }
+    }
+    assert.equal(built, 12);
+    assert.equal(started.length, 2);
+    assert.equal(started[1]!.Width, schemas.StartData!.properties!.Width!.maximum, 'the values arrive as sent');
+    for (const field of ['Width', 'Height', 'MaxDurationLimit', 'ReadyTimeout']) {
+      const request = { Action: 'Start', Data: { RecordURL: 'https://page.test/', [field]: schemas.StartData!.properties![field]!.maximum! + 1 } };
+      assert.equal(allowed(request), false, `the document refuses ${field} past its maximum`);
+      const answer = await post(request);
+      assert.equal(answer.ErrorCode, 'InvalidParam');
+      assert.match(answer.ErrorMessage ?? '', new RegExp(field));
+    }
   });
 
   it('is answered the same each time, and is not an API path (POST is not found)', async () => {
