@@ -188,6 +188,9 @@ const Env = z.object({
   VOD_ENDPOINT: url(['http:', 'https:']).optional(),
 });
 
+/** Every setting the service reads (the README's table and .env.example list each). */
+export const SETTING_NAMES: readonly string[] = Object.keys(Env.shape);
+
 export type CloudSettings = {
   cos: { credentials: { secretId: string; secretKey: string; token?: string }; bucket?: string; region?: string; rawBucket?: string; endpoint?: string } | null;
   vod: { credentials: { secretId: string; secretKey: string }; region: string; subAppId?: number; storageRegion?: string; endpoint?: string; cosEndpoint?: string } | null;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSettings, SettingsError } from '../../lib/settings.js';
+import { loadSettings, SETTING_NAMES, SettingsError } from '../../lib/settings.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { makeSelfSignedCert } from '../helpers/tls.js';
 
@@ -121,5 +121,20 @@ describe('settings', () => {
         JSON.stringify(env),
       );
     }
+  });
+});
+
+describe('the settings documented', () => {
+  const ROOT = new URL('../../', import.meta.url).pathname;
+  it('.env.example lists every setting and nothing else; the README names each', () => {
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    const listed = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+    assert.deepEqual([...new Set(listed)].sort(), [...SETTING_NAMES].sort());
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    assert.deepEqual(
+      SETTING_NAMES.filter((name) => !readme.includes(`\`${name}\``)),
+      [],
+      'settings the README does not name',
+    );
   });
 });
