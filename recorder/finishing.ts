@@ -91,13 +91,15 @@ async function keepLocalCopy(config: RecorderConfig, taskId: string, path: strin
 }
 
 /**
- * Tells the task its videos (as finished, or failed with `failure` but keeping them) and, once it
- * has heard, drops the intermediate recording. Deleting gigabytes takes a while, so it comes after.
+ * Tells the task its videos (as finished, or failed with `failure` but keeping them), then drops the
+ * output's local copy (it is in its store) and, once the task has heard, the intermediate recording.
+ * Deleting gigabytes takes a while, so it comes after.
  */
-export async function reportResult(d: FinishDeps, taskId: string, videos: Video[], failure: Failure | null): Promise<boolean> {
+export async function reportResult(d: FinishDeps, taskId: string, output: Output, videos: Video[], failure: Failure | null): Promise<boolean> {
   const reported = failure
     ? await d.events.emit({ type: 'failed', code: failure.code, message: `${failure.why}; the video holds what was recorded until then`, videos })
     : await d.events.emit({ type: 'finished', videos });
+  await output.dropLocalCopy();
   if (!reported) {
     // The task never heard of its file: whoever finishes the task next remakes it from these.
     d.log.warn('the result was not reported; the intermediate recording is kept for recovery');

@@ -51,7 +51,7 @@ export class Recovery {
       if (raw) finishing.raw = { chunks: raw, settled: Promise.resolve() };
       const output = await planOutput(this.job, { config, destinations, marker });
       const videos = await completeOutput(finishing, TaskID, output, null, files);
-      if (videos) await reportResult(finishing, TaskID, videos, null);
+      if (videos) await reportResult(finishing, TaskID, output, videos, null);
     } catch (err) {
       this.log.error({ err: String(err) }, 'recovery failed');
       await failed(events, TaskErrorCode.RecordFailed, `finishing the recording failed: ${(err as Error).message}`);

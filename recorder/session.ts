@@ -178,7 +178,7 @@ export class Session {
     const finishing = { ...this.finishing, raw: this.pipeline.raw, storeKind: this.d.destinations.kindOf(this.job.request) };
     const videos = await completeOutput(finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
     if (!videos) return;
-    await reportResult(finishing, this.job.TaskID, videos, failure);
+    await reportResult(finishing, this.job.TaskID, output!, videos, failure);
     this.timings.total = Math.round(performance.now() - stopAt);
     this.d.config.metrics?.finished(this.job.request.Output.Video.Muxer, this.timings.total / 1000);
     this.log.info({ stopMs: this.timings, fps: this.pipeline.fps }, 'finished');

@@ -105,8 +105,6 @@ export class HlsOutput implements Output {
       throw new UploadFailed(destination.store.name, err, this.o.dir);
     }
     const video = await this.describe(text, published.url);
-    // Up, and safe: the local copy is no longer needed.
-    if (this.upload) await rm(this.o.dir, { recursive: true, force: true });
     return published.fileId ? { ...video, FileId: published.fileId } : video;
   }
 
@@ -122,6 +120,10 @@ export class HlsOutput implements Output {
     const ts = bytes && (this.secret ? decryptSegment(bytes, this.secret, text) : bytes);
     const seconds = ts ? tsVideoSpan(ts) : null;
     return seconds ? withLastDuration(text, seconds) : text;
+  }
+
+  async dropLocalCopy(): Promise<void> {
+    if (this.upload) await rm(this.o.dir, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {

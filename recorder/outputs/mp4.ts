@@ -73,8 +73,6 @@ export class Mp4Output implements Output {
     const published = await destination.complete(key).catch((err) => {
       throw new UploadFailed(destination.store.name, err, this.path);
     });
-    // Up, and safe: the local copy is no longer needed.
-    if (this.upload) await unlink(this.path).catch(() => undefined);
     return {
       Filename: name,
       FileSize: size,
@@ -82,6 +80,10 @@ export class Mp4Output implements Output {
       FileURL: published.url,
       ...(published.fileId ? { FileId: published.fileId } : {}),
     };
+  }
+
+  async dropLocalCopy(): Promise<void> {
+    if (this.upload) await unlink(this.path).catch(() => undefined);
   }
 
   async discard(): Promise<void> {

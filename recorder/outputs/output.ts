@@ -18,6 +18,12 @@ export interface Output {
   finalize(stopMs: number): Promise<Video>;
   /** Drops whatever was written, before the output is made again from the intermediate file. */
   discard(): Promise<void>;
+  /**
+   * Once the result is reported: removes the local copy of an output that went up to a remote store
+   * (nothing for local disk, whose copy is the result). After the report, not before: deleting a
+   * long recording's file or segments is no part of Stop → finished.
+   */
+  dropLocalCopy(): Promise<void>;
 }
 
 /** The file name: TargetName if given (with the right extension), else the given default. */
