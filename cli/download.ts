@@ -20,13 +20,16 @@ export async function download(video: Video, out: string): Promise<string[]> {
   const playlist = await res.text();
   const files = [join(out, basename(new URL(video.FileURL).pathname))];
   await writeFile(files[0]!, playlist);
-  for (const uri of playlist
+  // Every line that is not a tag names a segment, beside the playlist or where its URL says.
+  const uris = playlist
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))) {
-    const name = basename(new URL(uri, video.FileURL).pathname);
-    await fetchTo(new URL(uri, video.FileURL).href, join(out, name));
-    files.push(join(out, name));
+    .filter((l) => l && !l.startsWith('#'));
+  for (const uri of uris) {
+    const url = new URL(uri, video.FileURL);
+    const path = join(out, basename(url.pathname));
+    await fetchTo(url.href, path);
+    files.push(path);
   }
   return files;
 }

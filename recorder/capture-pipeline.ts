@@ -1,7 +1,6 @@
 // The capture and its sinks (LiveKit Egress's pipeline): the tab's stream, chunk by chunk, into the
 // intermediate file and the live muxer that writes the output while recording. Started once the page
 // is ready; paused and resumed in place; closed at Stop, after which the output only needs its tail.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Marker } from '../lib/child-process.js';
 import { Periodic } from '../lib/periodic.js';
@@ -187,16 +186,11 @@ export class CapturePipeline {
     return this.capture !== null;
   }
 
-  /** How far the recording has got: seconds, bytes of the intermediate file, frame rate. */
-  async progress(): Promise<RecordingProgress | null> {
-    const path = this.intermediatePath;
-    if (!path || !this.capture) return null;
-    const size = await stat(path).then(
-      (s) => s.size,
-      () => 0,
-    );
+  /** How far the recording has got: seconds, bytes of the intermediate file (as its sink counts them), frame rate. */
+  progress(): RecordingProgress | null {
+    if (!this.sink || !this.capture) return null;
     const fps = this.frameRate?.fps;
-    return { RecordedSeconds: Math.round(this.recordedSeconds * 10) / 10, FileSize: size, Fps: fps == null ? null : Math.round(fps * 10) / 10 };
+    return { RecordedSeconds: Math.round(this.recordedSeconds * 10) / 10, FileSize: this.sink.bytes, Fps: fps == null ? null : Math.round(fps * 10) / 10 };
   }
 
   /** What can be watched already (a live HLS playlist), or null. */

@@ -320,7 +320,8 @@ export class Session {
     let lastWatchable = -1;
     let lastRecorded = -1;
     const tick = async () => {
-      const [video, progress] = await Promise.all([this.pipeline.live(), this.pipeline.progress()]);
+      const video = await this.pipeline.live();
+      const progress = this.pipeline.progress();
       const grew = (video && video.FileDuration !== lastWatchable) || (progress && progress.RecordedSeconds !== lastRecorded);
       if (!grew || this.stopReason) return;
       if (video) lastWatchable = video.FileDuration;

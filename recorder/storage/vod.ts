@@ -1,8 +1,9 @@
 // A task's output in Tencent VOD, through tencentcloud-sdk-nodejs-vod (API 3.0): ApplyUpload says
 // where the media goes (a COS bucket and path, with temporary credentials), the files go up there
 // as they are written (HLS segments beside the playlist), and CommitUpload makes it a media file
-// with a FileId. A recording that outlasts the credentials is applied for again (see renew). With an endpoint (VOD_ENDPOINT) requests go to that address while the Host header
-// and the TC3 signature keep VOD's own host and service name.
+// with a FileId. A recording that outlasts the credentials is applied for again (see renew). With
+// an endpoint (VOD_ENDPOINT) requests go to that address while the Host header and the TC3
+// signature keep VOD's own host and service name.
 import { Agent as HttpAgent } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { Agent as HttpsAgent } from 'node:https';
