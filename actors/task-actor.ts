@@ -70,12 +70,18 @@ export function decide(record: TaskRecord, msg: ActorMessage, now: number, confi
 
 /**
  * What the runtime indexes beside the task, written in the same fenced script as the task itself so
- * that no crash leaves them apart: when to wake the task next (its alarm), and which recorder it
- * depends on right now (watched for heartbeats).
+ * that no crash leaves them apart: when to wake the task next (its alarm), which recorder it
+ * depends on right now (watched for heartbeats), and where ListTasks finds it (by creation time,
+ * filtered by status).
  */
-export function indexesOf(record: TaskRecord): { alarmAt: number | null; watch: string | null; group: string | null } {
+export function indexesOf(record: TaskRecord): { alarmAt: number | null; watch: string | null; group: string | null; listed: { at: number; label: string } } {
   // Counted by status while unfinished (the tasks-by-status gauge); a finished task expires.
-  return { alarmAt: nextAlarm(record), watch: heldBy(record), group: record.Status === 'finished' ? null : record.Status };
+  return {
+    alarmAt: nextAlarm(record),
+    watch: heldBy(record),
+    group: record.Status === 'finished' ? null : record.Status,
+    listed: { at: record.CreateTime, label: record.Status },
+  };
 }
 
 function heldBy(record: TaskRecord): string | null {

@@ -1,6 +1,7 @@
 // A typed client of the recording API (../shared/API.md): every Action, signed like the original
 // product's client when a key pair is given. Web-standard (fetch, WebCrypto): Node, browsers, workers.
 import type { Action, StartData } from '../protocol/api.js';
+import type { ListTasksData, RecorderView } from '../protocol/listing.js';
 import type { DescribeView, TaskStatus } from '../protocol/task.js';
 import { type Credentials, signedHeaders } from './sign.js';
 
@@ -89,6 +90,16 @@ export class WebRecordClient {
   async describe(taskId: string): Promise<DescribeView> {
     const { RequestID: _, ...view } = this.ok(await this.call('Describe', { TaskID: taskId }));
     return view as unknown as DescribeView;
+  }
+
+  /** The newest tasks, newest first (ListTasks: `Limit` 1..100, default 20; only those of `Status`, if given). */
+  async listTasks(query: ListTasksData = {}): Promise<DescribeView[]> {
+    return this.ok(await this.call('ListTasks', query)).Tasks as DescribeView[];
+  }
+
+  /** The live recorders, their slots and measured load (DescribeRecorders). */
+  async describeRecorders(): Promise<RecorderView[]> {
+    return this.ok(await this.call('DescribeRecorders', {})).Recorders as RecorderView[];
   }
 
   /**

@@ -2,11 +2,22 @@
 import type { Context } from 'hono';
 import { type Action, firstIssue, normalizeStart, StartData, TaskRef, type TaskCommand } from '../protocol/api.js';
 import type { TaskGateway } from '../protocol/gateway.js';
+import { DescribeRecordersData, ListTasksData, taskQuery } from '../protocol/listing.js';
 import { checkUrlTarget, type UrlPolicy } from '../protocol/url-policy.js';
 import { answer, type EdgeEnv, fail } from './envelope.js';
 
 export async function runAction(c: Context<EdgeEnv>, gateway: TaskGateway, policy: UrlPolicy, action: Action, data: unknown) {
   if (action === 'Start') return start(c, gateway, policy, data);
+  if (action === 'ListTasks') {
+    const query = ListTasksData.safeParse(data);
+    if (!query.success) return fail(c, 'InvalidParam', firstIssue(query.error));
+    return answer(c, { Tasks: await gateway.listTasks(taskQuery(query.data)) });
+  }
+  if (action === 'DescribeRecorders') {
+    const query = DescribeRecordersData.safeParse(data);
+    if (!query.success) return fail(c, 'InvalidParam', firstIssue(query.error));
+    return answer(c, { Recorders: await gateway.describeRecorders() });
+  }
   const ref = TaskRef.safeParse(data);
   if (!ref.success) return fail(c, 'InvalidParam', firstIssue(ref.error));
   const taskId = ref.data.TaskID;

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { bool, httpUrl, idText, int, object, oneOf, optional, text } from './fields.js';
 
-export const ACTIONS = ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe'] as const;
+/** The six of API.md, then this service's additions (README "Console"): listing tasks and recorders. */
+export const ACTIONS = ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe', 'ListTasks', 'DescribeRecorders'] as const;
 export type Action = (typeof ACTIONS)[number];
 export const TASK_COMMANDS = ['Pause', 'Resume', 'Refresh', 'Stop'] as const;
 export type TaskCommand = (typeof TASK_COMMANDS)[number];

@@ -1,6 +1,7 @@
 // What the edge needs from whatever hosts the task actors. The runtime implements it; the edge only
 // sees this interface, so it runs the same on Node or on an edge runtime that forwards to a runtime.
 import type { StartRequest, TaskCommand } from './api.js';
+import type { RecorderView, TaskQuery } from './listing.js';
 import type { DescribeView } from './task.js';
 
 export type StartOutcome =
@@ -24,5 +25,9 @@ export interface TaskGateway {
   start(request: StartRequest): Promise<StartOutcome>;
   command(taskId: string, command: TaskCommand): Promise<CommandOutcome>;
   describe(taskId: string): Promise<DescribeView | null>;
+  /** The region's newest tasks, newest first (ListTasks). */
+  listTasks(query: TaskQuery): Promise<DescribeView[]>;
+  /** The region's live recorders (DescribeRecorders). */
+  describeRecorders(): Promise<RecorderView[]>;
   health(): Promise<Health>;
 }

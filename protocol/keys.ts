@@ -19,6 +19,9 @@ export const keys = {
   /** The shard's groups (a task's status while unfinished): actor id → group, and group → how many. */
   groups: (shard: number) => `wr:${t(shard)}:groups`,
   groupCounts: (shard: number) => `wr:${t(shard)}:groups:n`,
+  /** The shard's newest actors (a sorted set by creation time, bounded) and each one's label (its status): what ListTasks reads. */
+  recent: (shard: number) => `wr:${t(shard)}:recent`,
+  recentLabels: (shard: number) => `wr:${t(shard)}:recent:labels`,
   /** The shard's recorder index: TaskID → the recorder the unfinished task depends on. */
   watches: (shard: number) => `wr:${t(shard)}:watches`,
   /** Start jobs, read by recorders through the consumer group JOBS_GROUP. */

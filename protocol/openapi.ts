@@ -3,8 +3,9 @@
 // /openapi.json. Refinements a JSON Schema cannot say (a URL's policy, a bucket's name pattern) are
 // in the field checks only; the document says the shape, the lengths and the ranges.
 import { z } from 'zod';
-import { ACTIONS, API_PATHS, StartData, TaskRef } from './api.js';
+import { type Action, ACTIONS, API_PATHS, StartData, TaskRef } from './api.js';
 import { RequestErrorCode } from './errors.js';
+import { DescribeRecordersData, ListTasksData, RecorderView } from './listing.js';
 import { DescribeView } from './task.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
@@ -17,20 +18,40 @@ const REQUEST_ID = { type: 'string', pattern: '^[0-9a-f]{32}$' };
 /** The wire contract's version (API.md's), not the package's: it changes when the contract does. */
 export const CONTRACT_VERSION = '1.0.0';
 
+/** Each Action's Data, by its schema's name under components. */
+const DATA_OF: Record<Action, string> = {
+  Start: 'StartData',
+  Pause: 'TaskRef',
+  Resume: 'TaskRef',
+  Refresh: 'TaskRef',
+  Stop: 'TaskRef',
+  Describe: 'TaskRef',
+  ListTasks: 'ListTasksData',
+  DescribeRecorders: 'DescribeRecordersData',
+};
+
 export function openApiDocument(): Record<string, unknown> {
   const request = {
     oneOf: ACTIONS.map((action) => ({
       type: 'object',
       title: action,
-      properties: { Action: { const: action }, Data: { $ref: `#/components/schemas/${action === 'Start' ? 'StartData' : 'TaskRef'}` } },
+      properties: { Action: { const: action }, Data: { $ref: `#/components/schemas/${DATA_OF[action]}` } },
       required: ['Action', 'Data'],
     })),
     discriminator: { propertyName: 'Action' },
   };
+  const list = (title: string, field: string, item: string) => ({
+    title,
+    type: 'object',
+    properties: { [field]: { type: 'array', items: { $ref: `#/components/schemas/${item}` } }, RequestID: REQUEST_ID },
+    required: [field, 'RequestID'],
+  });
   const answers = {
     oneOf: [
       { title: 'Start', type: 'object', properties: { TaskID: { type: 'string' }, RequestID: REQUEST_ID }, required: ['TaskID', 'RequestID'] },
       { title: 'Describe', allOf: [{ $ref: '#/components/schemas/DescribeView' }, { type: 'object', properties: { RequestID: REQUEST_ID }, required: ['RequestID'] }] },
+      list('ListTasks (addition): the newest tasks, newest first', 'Tasks', 'DescribeView'),
+      list('DescribeRecorders (addition): the live recorders', 'Recorders', 'RecorderView'),
       { title: 'Pause, Resume, Refresh, Stop', type: 'object', properties: { RequestID: REQUEST_ID }, required: ['RequestID'] },
       { $ref: '#/components/schemas/Error' },
     ],
@@ -38,7 +59,7 @@ export function openApiDocument(): Record<string, unknown> {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   const operation = (operationId: string) => ({
     operationId,
-    summary: 'One of the six Actions, named in the body',
+    summary: 'One of the Actions (the six of the original product, and ListTasks and DescribeRecorders), named in the body',
     description: 'Every answered request is HTTP 200, errors included: clients read ErrorCode.',
     requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Request' } } } },
     responses: {
@@ -67,7 +88,10 @@ export function openApiDocument(): Record<string, unknown> {
         Request: request,
         StartData: schema(StartData, 'input'),
         TaskRef: schema(TaskRef, 'input'),
+        ListTasksData: schema(ListTasksData, 'input'),
+        DescribeRecordersData: schema(DescribeRecordersData, 'input'),
         DescribeView: schema(DescribeView, 'output'),
+        RecorderView: schema(RecorderView, 'output'),
         Error: {
           type: 'object',
           properties: { RequestID: REQUEST_ID, ErrorCode: { type: 'string', examples: Object.keys(RequestErrorCode) }, ErrorMessage: { type: 'string' } },

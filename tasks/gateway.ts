@@ -1,14 +1,17 @@
 // The TaskGateway the edge talks to: Start and commands go to the task's actor wherever it runs (the
-// router), Describe reads the stored task on whichever host was asked, without waking anyone.
+// router), Describe reads the stored task on whichever host was asked, without waking anyone, and so
+// do ListTasks (the shards' listings) and DescribeRecorders (the recorders' registry).
 import type { RecorderBus } from '../bus/recorder-bus.js';
 import { seal } from '../lib/key-wrap.js';
 import { isRedisUnavailable, type RedisClient } from '../lib/redis-connect.js';
 import type { StartRequest, StoredRequest, TaskCommand } from '../protocol/api.js';
+import { type RecorderView, recorderView, type TaskQuery } from '../protocol/listing.js';
 import { type CommandOutcome, type Health, ServiceUnavailableError, type StartOutcome, type TaskGateway } from '../protocol/gateway.js';
 import { keys } from '../protocol/keys.js';
 import { rawPlaceOf } from '../protocol/raw-place.js';
 import type { TaskMessage, TaskReply } from '../protocol/task-messages.js';
 import { toDescribe, type DescribeView, TaskViewSource } from '../protocol/task.js';
+import type { ActorListing } from '../wrangler-free-runtime/actor-listing.js';
 import type { ActorStore } from '../wrangler-free-runtime/actor-store.js';
 import type { HostView } from '../wrangler-free-runtime/placement/host-view.js';
 import { ActorUnavailable } from '../wrangler-free-runtime/rpc/messages.js';
@@ -65,6 +68,7 @@ export class RuntimeGateway implements TaskGateway {
       redis: RedisClient;
       routes: TaskRoutes;
       store: ActorStore;
+      listing: ActorListing;
       bus: RecorderBus;
       view: HostView;
       activeTasks(): number;
@@ -92,6 +96,24 @@ export class RuntimeGateway implements TaskGateway {
     return orUnavailable(async () => {
       const raw = await this.d.store.getView(taskId);
       return raw === null ? null : toDescribe(TaskViewSource.parse(raw));
+    }, this.deadline);
+  }
+
+  listTasks(query: TaskQuery): Promise<DescribeView[]> {
+    return orUnavailable(async () => {
+      const listed = await this.d.listing.newest(query.limit, query.status);
+      // One record that no longer parses (written by another version) must not hide the others.
+      return listed.flatMap((t) => {
+        const source = TaskViewSource.safeParse(t.state);
+        return source.success ? [toDescribe(source.data)] : [];
+      });
+    }, this.deadline);
+  }
+
+  describeRecorders(): Promise<RecorderView[]> {
+    return orUnavailable(async () => {
+      const live = await this.d.bus.recorders.live();
+      return [...live].map(([id, beat]) => recorderView(id, beat)).sort((a, b) => (a.RecorderId < b.RecorderId ? -1 : a.RecorderId > b.RecorderId ? 1 : 0));
     }, this.deadline);
   }
 

@@ -13,6 +13,7 @@ import type { RedisClient } from '../lib/redis-connect.js';
 import type { TaskGateway } from '../protocol/gateway.js';
 import { secretFingerprint } from '../protocol/rpc-signature.js';
 import { ActorHost } from '../wrangler-free-runtime/actor-host.js';
+import { ActorListing } from '../wrangler-free-runtime/actor-listing.js';
 import { ActorStore } from '../wrangler-free-runtime/actor-store.js';
 import { AlarmPoller } from '../wrangler-free-runtime/alarm-poller.js';
 import { Leases } from '../wrangler-free-runtime/lease.js';
@@ -106,6 +107,7 @@ export class TaskRuntime {
       redis: redis.main,
       routes: this.router,
       store,
+      listing: new ActorListing(redis.main, indexes),
       bus,
       view: this.view,
       activeTasks: () => this.host.activeCount,

@@ -4,10 +4,12 @@
 export type Decision<State, Reply, Effect> = { record: State; reply: Reply; effects: Effect[] };
 
 /**
- * Kept beside the state, written with it: when to wake the actor, what it depends on, and the group
- * it is counted in (null: none), so counts by group read one small hash per shard, never a scan.
+ * Kept beside the state, written with it: when to wake the actor, what it depends on, the group it
+ * is counted in (null: none), so counts by group read one small hash per shard, never a scan, and
+ * where it is listed among the shard's newest (`at`, e.g. its creation time, and a label to filter
+ * by; null: not listed).
  */
-export type ActorIndexes = { alarmAt: number | null; watch: string | null; group?: string | null };
+export type ActorIndexes = { alarmAt: number | null; watch: string | null; group?: string | null; listed?: { at: number; label: string } | null };
 
 export interface ActorKind<State, Input, Message, Reply, Effect> {
   parseState(json: unknown): State;

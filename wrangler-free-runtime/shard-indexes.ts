@@ -1,5 +1,6 @@
 // The per-shard indexes the fenced write keeps: due alarms (a sorted set by due time), watches
-// (actor → what it depends on, e.g. a recorder) and groups (actor → group, with a count per group).
+// (actor → what it depends on, e.g. a recorder), groups (actor → group, with a count per group) and
+// the listing of the newest (read by actor-listing.ts).
 // Read by the owner of the shard, or summed over the shards; never by a scan.
 import { script } from '../lib/lua.js';
 import type { RedisClient } from '../lib/redis-connect.js';
@@ -17,10 +18,12 @@ return due`,
 
 const FORGET = script(
   'wrForgetIndexes',
-  `-- KEYS: alarms zset, watches hash, groups hash, group counts hash. ARGV: id.
--- An actor whose state is gone leaves every index, its group's count included.
+  `-- KEYS: alarms zset, watches hash, groups hash, group counts hash, recent zset, recent labels hash. ARGV: id.
+-- An actor whose state is gone leaves every index, its group's count and the listing included.
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
 local was = redis.call('HGET', KEYS[3], ARGV[1])
 if was then
   redis.call('HDEL', KEYS[3], ARGV[1])
@@ -57,6 +60,6 @@ export class ShardIndexes {
   /** Drops the indexes of an actor whose state is gone (expired). */
   async forget(id: string): Promise<void> {
     const shard = shardOf(id);
-    await FORGET(this.redis, [keys.alarms(shard), keys.watches(shard), keys.groups(shard), keys.groupCounts(shard)], [id]);
+    await FORGET(this.redis, [keys.alarms(shard), keys.watches(shard), keys.groups(shard), keys.groupCounts(shard), keys.recent(shard), keys.recentLabels(shard)], [id]);
   }
 }

@@ -46,7 +46,7 @@ const cases: Case[] = [
   { what: 'a JSON array', body: '[1,2]', code: 'InvalidParam', message: /^body must be a JSON object$/ },
   { what: 'a JSON string', body: '"Start"', code: 'InvalidParam', message: /^body must be a JSON object$/ },
   { what: 'no Action', body: '{}', code: 'InvalidParam', message: /^Action missing$/ },
-  { what: 'an unknown Action', body: body('Delete', {}), code: 'InvalidParam', message: /^Action must be one of Start, Pause, Resume, Refresh, Stop, Describe$/ },
+  { what: 'an unknown Action', body: body('Delete', {}), code: 'InvalidParam', message: /^Action must be one of Start, Pause, Resume, Refresh, Stop, Describe, ListTasks, DescribeRecorders$/ },
   { what: 'Data not an object', body: body('Start', 'x'), code: 'InvalidParam', message: /^Data must be an object$/ },
   { what: 'Start without Data', body: body('Start'), code: 'InvalidParam', message: /^RecordURL missing$/ },
   { what: 'Start without RecordURL', body: body('Start', { Width: 1280 }), code: 'InvalidParam', message: /^RecordURL missing$/ },

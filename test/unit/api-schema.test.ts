@@ -134,7 +134,7 @@ describe('envelope and task references', () => {
     const missing = Envelope.safeParse({ Data: {} });
     assert.equal(!missing.success && firstIssue(missing.error), 'Action missing');
     const unknown = Envelope.safeParse({ Action: 'Delete' });
-    assert.equal(!unknown.success && firstIssue(unknown.error), 'Action must be one of Start, Pause, Resume, Refresh, Stop, Describe');
+    assert.equal(!unknown.success && firstIssue(unknown.error), 'Action must be one of Start, Pause, Resume, Refresh, Stop, Describe, ListTasks, DescribeRecorders');
   });
 
   it('TaskID missing / wrong type', () => {

@@ -9,6 +9,7 @@ import { createEdgeApp } from '../../edge/app.js';
 import { StartData, TaskRef } from '../../protocol/api.js';
 import type { StartRequest } from '../../protocol/api.js';
 import type { TaskGateway } from '../../protocol/gateway.js';
+import type { TaskQuery } from '../../protocol/listing.js';
 
 // The document never reaches the task store: a gateway that fails any call shows it.
 const untouched = new Proxy({} as TaskGateway, {
@@ -46,15 +47,19 @@ async function fetchDocument() {
 }
 
 describe('/openapi.json', () => {
-  it('is OpenAPI 3.1 with a POST on every API path and the six Actions', async () => {
+  it('is OpenAPI 3.1 with a POST on every API path and every Action: the six, and the two additions', async () => {
     const doc = await fetchDocument();
     assert.equal(doc.openapi, '3.1.0');
     for (const path of ['/', '/record', '/release/record', '/test/record', '/prepub/record']) assert.ok(doc.paths[path]?.post, `POST ${path}`);
     assert.deepEqual(
       doc.components.schemas.Request!.oneOf!.map((o) => o.properties!.Action!.const),
-      ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe'],
+      ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe', 'ListTasks', 'DescribeRecorders'],
     );
     assert.deepEqual(doc.components.schemas.TaskRef!.required, ['TaskID']);
+    const list = doc.components.schemas.ListTasksData!;
+    assert.deepEqual([list.properties!.Limit!.minimum, list.properties!.Limit!.maximum], [1, 100]);
+    assert.deepEqual(list.properties!.Status!.enum, ['normal', 'recording', 'paused', 'canceled', 'transcode', 'upload', 'callback', 'finished']);
+    assert.ok(doc.components.schemas.RecorderView!.properties!.Load, 'the recorders answer is described');
   });
 
   it('names every Start field the schema takes, nested ones included, and no other', async () => {
@@ -117,10 +122,13 @@ describe('/openapi.json', () => {
       return out;
     };
     const started: StartRequest[] = [];
+    const listed: TaskQuery[] = [];
     const gateway: TaskGateway = {
       start: async (r) => (started.push(r), { ok: true, TaskID: 'task-1', existed: false }),
       command: async () => ({ ok: true }),
       describe: async (id) => ({ TaskID: id, Status: 'recording', CreateTime: 1, Result: { Videos: [] } }),
+      listTasks: async (q) => (listed.push(q), []),
+      describeRecorders: async () => [],
       health: async () => ({ ok: true, detail: {} }),
     };
     const app = createEdgeApp({ gateway });
@@ -139,8 +147,13 @@ describe('/openapi.json', () => {
         built++;
       }
     }
-    assert.equal(built, 12);
+    assert.equal(built, 16);
     assert.equal(started.length, 2);
+    assert.deepEqual(
+      listed.map((q) => q.limit),
+      [1, 100],
+      'ListTasks takes its Limit at both ends',
+    );
     assert.equal(started[1]!.Width, schemas.StartData!.properties!.Width!.maximum, 'the values arrive as sent');
     for (const field of ['Width', 'Height', 'MaxDurationLimit', 'ReadyTimeout']) {
       const request = { Action: 'Start', Data: { RecordURL: 'https://page.test/', [field]: schemas.StartData!.properties![field]!.maximum! + 1 } };
@@ -148,6 +161,13 @@ describe('/openapi.json', () => {
       const answer = await post(request);
       assert.equal(answer.ErrorCode, 'InvalidParam');
       assert.match(answer.ErrorMessage ?? '', new RegExp(field));
+    }
+    for (const limit of [schemas.ListTasksData!.properties!.Limit!.minimum! - 1, schemas.ListTasksData!.properties!.Limit!.maximum! + 1]) {
+      const request = { Action: 'ListTasks', Data: { Limit: limit } };
+      assert.equal(allowed(request), false, `the document refuses Limit ${limit}`);
+      const answer = await post(request);
+      assert.equal(answer.ErrorCode, 'InvalidParam');
+      assert.equal(answer.ErrorMessage, 'Data.Limit must be an integer in [1, 100]');
     }
   });
 

@@ -85,7 +85,7 @@ describe('settings', () => {
 
   const badKeys: [Record<string, string>, string][] = [
     [{ API_KEYS: 'ops:short' }, 'setting API_KEYS: key "ops": the secret must be at least 8 characters'],
-    [{ API_KEYS: 'ops:long-enough:Start|Delete' }, 'setting API_KEYS: key "ops": unknown Action "Delete" (one of Start, Pause, Resume, Refresh, Stop, Describe)'],
+    [{ API_KEYS: 'ops:long-enough:Start|Delete' }, 'setting API_KEYS: key "ops": unknown Action "Delete" (one of Start, Pause, Resume, Refresh, Stop, Describe, ListTasks, DescribeRecorders)'],
     [{ API_KEYS: 'ops:long-enough,ops:other-secret' }, 'setting API_KEYS: key "ops" is listed twice'],
     [{ API_KEYS: 'o/ps:long-enough' }, 'setting API_KEYS: entry 1: the key must be 1 to 128 of A-Z, a-z, 0-9, "_", "." and "-"'],
     [{ API_KEYS: ' , ' }, 'setting API_KEYS: lists no key:secret pair'],

@@ -498,7 +498,7 @@ describe('TaskActor: the queue timeout', () => {
     assert.equal(d.record.Status, 'finished');
     assert.equal(d.record.Result.ErrorCode, 'NoRecorder');
     assert.match(d.record.Result.ErrorMessage!, /within 60 s \(QUEUE_TIMEOUT_S\)/);
-    assert.deepEqual(indexesOf(d.record), { alarmAt: null, watch: null, group: null });
+    assert.deepEqual(indexesOf(d.record), { alarmAt: null, watch: null, group: null, listed: { at: d.record.CreateTime, label: 'finished' } }, 'still listed, as finished');
   });
 
   it('with a CallbackURL the client is told, like any other end', () => {
