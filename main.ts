@@ -112,6 +112,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
         log: log.child({ component: 'edge' }),
         observe: (action, code, seconds) => metrics.request(action, code, seconds),
         metrics: () => metrics.text(),
+        console: { mediaOrigins: [settings.PUBLIC_URL] },
       });
       const http = await startHttpServer(edge, {
         host: settings.HOST,

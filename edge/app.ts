@@ -10,6 +10,7 @@ import { openApiDocument } from '../protocol/openapi.js';
 import { DEFAULT_POLICY, type UrlPolicy } from '../protocol/url-policy.js';
 import { runAction } from './actions.js';
 import { refuseAction } from './app-auth.js';
+import { consoleApp, type ConsoleOptions } from './console/routes.js';
 import { type EdgeEnv, fail } from './envelope.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -33,6 +34,8 @@ export type EdgeDeps = {
   observe?: (action: string, code: string, seconds: number) => void;
   /** The host's metrics in Prometheus text, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The operator console at /console (README "Console"). */
+  console?: ConsoleOptions;
 };
 
 export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
@@ -47,6 +50,8 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // Made once, on first ask: the document only changes with the code.
   let openApi: Record<string, unknown> | null = null;
   app.get('/openapi.json', (c) => c.json((openApi ??= openApiDocument())));
+
+  app.route('/console', consoleApp(deps.console));
 
   const metrics = deps.metrics;
   if (metrics) {
