@@ -6,12 +6,44 @@ export const TASK_STATUSES = ['normal', 'recording', 'paused', 'canceled', 'tran
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
+/** Stretches of 5 s or more, in seconds from the video's start: all counted, the first 100 listed. */
+export const QualityStretches = z.object({
+  Count: z.number().int().nonnegative(),
+  TotalSeconds: z.number().nonnegative(),
+  List: z.array(z.object({ Start: z.number().nonnegative(), Duration: z.number().nonnegative() })),
+});
+export type QualityStretches = z.infer<typeof QualityStretches>;
+
+/**
+ * How good a video is, measured while it was recorded (an addition to the original product's answer).
+ * A figure that could not be measured is null.
+ */
+export const VideoQuality = z.object({
+  /** Frames per second in the file (its frames over its duration). */
+  Fps: z.number().nonnegative().nullable(),
+  /** The longest time between two frames, in seconds. */
+  LongestFrameGap: z.number().nonnegative().nullable(),
+  /** Where the picture did not change for 5 s or more. */
+  Frozen: QualityStretches.nullable(),
+  /** Where the sound was silent (under -60 dB) for 5 s or more; the whole video when the page made no sound. */
+  Silent: QualityStretches.nullable(),
+  /** Times the page crashed while recording (each reloaded, but for the last when it kept crashing). */
+  Crashes: z.number().int().nonnegative(),
+  /** Times the page was reloaded while recording (Refresh, window.refreshPage(), after a crash). */
+  Reloads: z.number().int().nonnegative(),
+  /** What was told while recording (as in the task's Warnings), the first 20. */
+  Warnings: z.array(z.string()),
+});
+export type VideoQuality = z.infer<typeof VideoQuality>;
+
 export const Video = z.object({
   Filename: z.string(),
   FileSize: z.number().int().nonnegative(),
   FileDuration: z.number().nonnegative(),
   FileId: z.string().optional(),
   FileURL: z.string(),
+  /** Only on a finished video made by the recorder that recorded it: an addition. */
+  Quality: VideoQuality.optional(),
 });
 export type Video = z.infer<typeof Video>;
 

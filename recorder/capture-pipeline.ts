@@ -16,6 +16,7 @@ import { FrameRateWatch } from './frame-rate-watch.js';
 import type { Output } from './outputs/output.js';
 import { planOutput } from './outputs/plan.js';
 import type { PageSource } from './page-source.js';
+import { QualityMeter } from './quality/quality-meter.js';
 import { FanOut } from './sinks/fan-out.js';
 import { IntermediateFile } from './sinks/intermediate-file.js';
 import { LiveMuxer } from './sinks/live-muxer.js';
@@ -23,6 +24,8 @@ import type { Destinations } from './storage/destinations.js';
 import { RawChunkUpload, type RawChunks } from './storage/raw-chunks.js';
 
 const FPS = 30;
+/** How often the capture compares the picture with the one before, for the quality report (recorded ms). */
+const PICTURE_SAMPLE_MS = 250;
 /** The capture has this long to send its first frame. */
 const FIRST_FRAME_MS = 10_000;
 /** How often what the output holds so far goes up to a remote store. */
@@ -52,6 +55,8 @@ export class CapturePipeline {
   private rawUpload: RawChunkUpload | null = null;
   private rawChunks: RawChunks | null = null;
   private rawClosed: Promise<void> = Promise.resolve();
+  /** The recording's quality report, measured as it records. */
+  readonly quality = new QualityMeter();
   private closed = false;
   /** Media seconds the live muxer has written (ffmpeg's own count: a pause adds nothing). */
   private recordedSeconds = 0;
@@ -127,6 +132,7 @@ export class CapturePipeline {
         `the recording captured ${fps.toFixed(1)} frames per second over its last ${Math.round(seconds)} s (under ${config.fpsWarningBelow}, FPS_WARNING_BELOW): the recorder may be overloaded`,
       );
     });
+    muxer.onSilenceLine = (line) => this.quality.silenceLine(line);
     muxer.onProgress = (p) => {
       watch.add(p.frames, p.seconds);
       this.recordedSeconds = Math.max(this.recordedSeconds, p.seconds);
@@ -148,13 +154,15 @@ export class CapturePipeline {
     );
     this.publisher.start();
     const { rb } = source;
-    const capture = await TabCapture.start(rb.sw, this.d.captureServer, new FanOut(this.sink, [muxer]), {
+    const capture = await TabCapture.start(rb.sw, this.d.captureServer, new FanOut(this.sink, [muxer, this.quality]), {
       tabId: rb.tabId,
       width: request.Width,
       height: request.Height,
       fps: FPS,
+      pictureSampleMs: PICTURE_SAMPLE_MS,
     });
     this.capture = capture;
+    capture.onPictures = (samples) => this.quality.picturesSampled(samples);
     this.stopGc = await collectCaptureGarbage(rb.browser, (err) => log.debug({ err: String(err) }, 'capture document GC failed')).catch((err) => {
       log.warn({ err: String(err) }, 'cannot reach the capture document to collect its garbage');
       return null;

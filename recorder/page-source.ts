@@ -44,6 +44,10 @@ export type PageSourceDeps = {
   log: Logger;
   /** Something the task should hear that changes nothing (a crash reloaded, a blocked request). */
   warn: (message: string) => void;
+  /** The page crashed (it is reloaded, unless it kept crashing). */
+  crashed: () => void;
+  /** The page is being reloaded (Refresh, window.refreshPage(), after a crash). */
+  reloading: () => void;
   /** The source ended by itself (once). */
   ended: (why: SourceEnd) => void;
 };
@@ -109,6 +113,7 @@ export class PageSource {
   }
 
   reload(): Promise<unknown> {
+    this.d.reloading();
     return this.rb.page.reload({ waitUntil: 'load', timeout: this.job.request.ReadyTimeout * 1000 });
   }
 
@@ -143,12 +148,14 @@ export class PageSource {
     page.on('error', (err) => {
       // Reloaded, the page would only eat its way to the cap again.
       if (this.overMemory()) return this.end('memory');
+      this.d.crashed();
       if (++this.crashReloads > MAX_CRASH_RELOADS) {
         this.d.log.warn({ err: String(err) }, 'the page keeps crashing; stopping');
         return this.end('crash');
       }
       this.d.log.warn({ err: String(err) }, 'the page crashed; reloading it');
       this.d.warn(`the page crashed (${String(err)}); reloading it`);
+      this.d.reloading();
       void page.reload().catch(() => undefined);
     });
     // A page over its cap may lose a helper process rather than its renderer and crash nothing.

@@ -66,7 +66,7 @@ export class Session {
       destinations: d.destinations,
       marker: this.marker,
       log: this.log,
-      warn: (message) => void d.events.emit({ type: 'warning', message }),
+      warn: (message) => this.tell(message),
       fault: (f) => this.onFault(f),
     });
   }
@@ -127,6 +127,12 @@ export class Session {
   warn(message: string): void {
     if (this.stopReason) return;
     this.log.warn({ message }, 'warning');
+    this.tell(message);
+  }
+
+  /** A warning for the task, and for the video's quality report once the capture runs. */
+  private tell(message: string): void {
+    if (this.capturing) this.pipeline.quality.warned(message);
     void this.d.events.emit({ type: 'warning', message });
   }
 
@@ -142,7 +148,13 @@ export class Session {
         captureHostPort: () => captureServer.hostPort,
         marker: this.marker,
         log: this.log,
-        warn: (message) => void events.emit({ type: 'warning', message }),
+        warn: (message) => this.tell(message),
+        crashed: () => {
+          if (this.capturing) this.pipeline.quality.crashed();
+        },
+        reloading: () => {
+          if (this.capturing) this.pipeline.quality.reloaded();
+        },
         ended: (why) => this.requestStop(why),
       },
       () => !!this.stopReason,
@@ -176,8 +188,11 @@ export class Session {
     if (this.progressTimer) clearInterval(this.progressTimer);
     const { output, muxer, intermediatePath } = this.pipeline;
     const finishing = { ...this.finishing, raw: this.pipeline.raw, storeKind: this.d.destinations.kindOf(this.job.request) };
-    const videos = await completeOutput(finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
-    if (!videos) return;
+    const made = await completeOutput(finishing, this.job.TaskID, output!, muxer, [intermediatePath!], this.timings);
+    if (!made) return;
+    // The live ffmpeg found the silences only if it made the output to its end.
+    const silenceHeard = !!muxer && !muxer.failed;
+    const videos = made.map((v) => ({ ...v, Quality: this.pipeline.quality.report(v.FileDuration, silenceHeard) }));
     await reportResult(finishing, this.job.TaskID, output!, videos, failure);
     this.timings.total = Math.round(performance.now() - stopAt);
     this.d.config.metrics?.finished(this.job.request.Output.Video.Muxer, this.timings.total / 1000);
@@ -189,7 +204,7 @@ export class Session {
     const run = this.commands.then(() => this.apply(type));
     this.commands = run.catch((err) => {
       this.log.warn({ command: type, err: String(err) }, 'command failed');
-      void this.d.events.emit({ type: 'warning', message: `${type} failed: ${(err as Error).message}` });
+      this.tell(`${type} failed: ${(err as Error).message}`);
     });
     return run;
   }
@@ -275,6 +290,7 @@ export class Session {
       if (frame.width !== request.Width || frame.height !== request.Height) {
         const message = `captured frames are ${frame.width}×${frame.height}, not ${request.Width}×${request.Height}`;
         this.log.warn(message);
+        this.pipeline.quality.warned(message);
         await this.d.events.emit({ type: 'warning', message });
       }
       await this.d.events.emit({ type: 'recording', width: frame.width, height: frame.height }, frame.at);

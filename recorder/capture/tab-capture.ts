@@ -5,11 +5,22 @@ import type { WebSocket } from 'ws';
 import type { ChunkSink } from '../sinks/chunk-sink.js';
 import type { CaptureServer } from './capture-server.js';
 
-export type CaptureOptions = { tabId: number; width: number; height: number; fps: number };
+export type CaptureOptions = {
+  tabId: number;
+  width: number;
+  height: number;
+  fps: number;
+  /** How often (recorded ms) the capture says whether the picture changed; 0: never. */
+  pictureSampleMs: number;
+};
+
+/** Sampled pictures: at recorded ms `at[i]`, whether the picture differed from the sample before. */
+export type PictureSamples = { at: number[]; changed: number[] };
 
 export type FirstFrame = { width: number; height: number; at: number };
 
-type Control = { type: 'frame'; width: number; height: number; at: number } | { type: 'paused' | 'resumed' | 'stopped' } | { type: 'error' | 'log'; message: string };
+type Control =
+  { type: 'frame'; width: number; height: number; at: number } | { type: 'paused' | 'resumed' | 'stopped' } | ({ type: 'pictures' } & PictureSamples) | { type: 'error' | 'log'; message: string };
 
 export class TabCapture {
   bytes = 0;
@@ -17,6 +28,7 @@ export class TabCapture {
   /** Resolves when the socket has closed and every chunk is in the sink; `clean` if the capture said it stopped. */
   readonly ended: Promise<{ clean: boolean }>;
   onMessage: (msg: { type: 'error' | 'log'; message: string }) => void = () => undefined;
+  onPictures: (samples: PictureSamples) => void = () => undefined;
 
   private ws: WebSocket | null = null;
   private stoppedCleanly = false;
@@ -40,6 +52,7 @@ export class TabCapture {
         width: o.width,
         height: o.height,
         fps: o.fps,
+        pictureSampleMs: o.pictureSampleMs,
         mimeType: 'video/x-matroska;codecs=avc1,opus',
         videoBitsPerSecond: videoBitrate(o.width, o.height),
         audioBitsPerSecond: 128_000,
@@ -88,7 +101,9 @@ export class TabCapture {
       if (msg.type === 'frame') this.resolveFrame({ width: msg.width, height: msg.height, at: msg.at });
       else if (msg.type === 'paused' || msg.type === 'resumed') this.acks.get(msg.type)?.();
       else if (msg.type === 'stopped') this.stoppedCleanly = true;
-      else if (msg.type === 'error' || msg.type === 'log') this.onMessage(msg);
+      else if (msg.type === 'pictures') {
+        if (Array.isArray(msg.at) && Array.isArray(msg.changed)) this.onPictures({ at: msg.at, changed: msg.changed });
+      } else if (msg.type === 'error' || msg.type === 'log') this.onMessage(msg);
     });
     ws.on('close', () => {
       void this.writes.then(

@@ -34,6 +34,7 @@ export class FfmpegArgs {
   private readonly inputs: string[][] = [];
   private readonly outputs: string[][] = [];
   private readonly globals: string[] = [];
+  private outputAudioFilter: string | null = null;
 
   constructor(private readonly logLevel: 'error' | 'warning' | 'info' = 'error') {}
 
@@ -53,9 +54,16 @@ export class FfmpegArgs {
     return this;
   }
 
+  /** An audio filter for every output added after this (one that passes the audio through, e.g. to measure it). */
+  audioFilter(filter: string): this {
+    this.outputAudioFilter = filter;
+    return this;
+  }
+
   output(path: string, o: OutputOptions): this {
     const a: string[] = [];
     for (const m of o.maps ?? []) a.push('-map', m);
+    if (this.outputAudioFilter && o.audioCodec !== 'none' && o.audioCodec !== 'copy') a.push('-af', this.outputAudioFilter);
     if (o.videoCodec) a.push('-c:v', o.videoCodec);
     if (o.audioCodec === 'none') a.push('-an');
     else if (o.audioCodec) a.push('-c:a', o.audioCodec);

@@ -3,19 +3,25 @@
 // output is made again from the intermediate file at Stop.
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { exited, type Marker, spawnGuarded } from '../../lib/child-process.js';
 import { mentionsDiskFault } from '../../lib/disk-space.js';
 import { FfmpegArgs } from '../ffmpeg/args.js';
 import { FfmpegError } from '../ffmpeg/run.js';
 import type { Output } from '../outputs/output.js';
+import { silenceFilter } from '../quality/silences.js';
 import type { ChunkSink } from './chunk-sink.js';
+
+/** The file descriptor of the live ffmpeg on which it prints its silence marks (3 is the HLS key's). */
+const SILENCE_FD = 4;
 
 /** Frames written and media time reached so far (from ffmpeg's progress reports). */
 export type MuxProgress = { frames: number; seconds: number };
 
 export class LiveMuxer implements ChunkSink {
   onProgress: (p: MuxProgress) => void = () => undefined;
+  /** Each line ffmpeg prints of its silence marks (quality/silences.ts). */
+  onSilenceLine: (line: string) => void = () => undefined;
   /** Told once, when ffmpeg fails while recording (with what it printed last). */
   onFailure: (why: string, stderr: string) => void = () => undefined;
   private failure: string | null = null;
@@ -48,6 +54,8 @@ export class LiveMuxer implements ChunkSink {
       report = {};
       if (Number.isFinite(frames) && Number.isFinite(us) && us >= 0) this.onProgress({ frames, seconds: us / 1e6 });
     });
+    const marks = child.stdio[SILENCE_FD] as Readable | undefined;
+    if (marks) createInterface({ input: marks }).on('line', (line) => this.onSilenceLine(line));
     child.stdin!.on('error', (err) => this.fail(`ffmpeg stopped reading: ${err.message}`));
     child.on('error', (err) => this.fail(`ffmpeg did not start: ${err.message}`));
     void this.done.then(({ code, signal }) => {
@@ -56,9 +64,9 @@ export class LiveMuxer implements ChunkSink {
   }
 
   static start(ffmpegPath: string, output: Output, marker: Marker): LiveMuxer {
-    const args = output.addTo(new FfmpegArgs().progress(1).input('pipe:0', { format: 'matroska' })).toArgs();
+    const args = output.addTo(new FfmpegArgs().progress(1).audioFilter(silenceFilter(SILENCE_FD)).input('pipe:0', { format: 'matroska' })).toArgs();
     const secret = output.secret;
-    const child = spawnGuarded(ffmpegPath, args, marker, { stdio: ['pipe', 'pipe', 'pipe', ...(secret ? (['pipe'] as const) : [])] });
+    const child = spawnGuarded(ffmpegPath, args, marker, { stdio: ['pipe', 'pipe', 'pipe', secret ? 'pipe' : 'ignore', 'pipe'] });
     if (secret) (child.stdio[3] as Writable).end(secret);
     return new LiveMuxer(child);
   }

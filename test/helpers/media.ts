@@ -62,6 +62,33 @@ export function meanVolumeDb(file: string): number {
   return m && m[1] !== '-inf' ? Number(m[1]) : -Infinity;
 }
 
+/** Stretches (s) of the decoded file where `filter` (freezedetect or silencedetect) saw a hold of `minSeconds` or more. */
+function detected(file: string, filter: 'freezedetect' | 'silencedetect', minSeconds: number): { start: number; duration: number }[] {
+  const args =
+    filter === 'freezedetect'
+      ? // -50 dB: the encoder refines a still picture over its first second (about -55 dB of change), which is not the page changing.
+        ['-v', 'info', '-i', file, '-an', '-vf', `freezedetect=n=0.003:d=${minSeconds}`, '-f', 'null', '-']
+      : ['-v', 'info', '-i', file, '-vn', '-af', `silencedetect=n=-60dB:d=${minSeconds}`, '-f', 'null', '-'];
+  const err = run('ffmpeg', args).stderr;
+  const kind = filter === 'freezedetect' ? 'freeze' : 'silence';
+  const out: { start: number; duration: number }[] = [];
+  let start: number | null = null;
+  for (const m of err.matchAll(new RegExp(`${kind}_(start|end): (-?[\\d.]+)`, 'g'))) {
+    if (m[1] === 'start') start = Number(m[2]);
+    else if (start !== null) {
+      out.push({ start, duration: Number(m[2]) - start });
+      start = null;
+    }
+  }
+  if (start !== null) out.push({ start, duration: mediaInfo(file).duration - start });
+  return out;
+}
+
+/** Where the decoded picture held still (freezedetect), for checking the service's own report against. */
+export const frozenStretches = (file: string, minSeconds = 5) => detected(file, 'freezedetect', minSeconds);
+/** Where the decoded sound was silent (silencedetect). */
+export const silentStretches = (file: string, minSeconds = 5) => detected(file, 'silencedetect', minSeconds);
+
 /** Everything a recording test asserts, computed once. */
 export function analyse(file: string) {
   const info = mediaInfo(file);

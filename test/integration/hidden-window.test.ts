@@ -41,7 +41,7 @@ describe('the minimized window of a recording', () => {
       const file = join(dir, 'capture.mkv');
       const out = createWriteStream(file);
       const sink = { write: (c: Buffer) => new Promise<void>((r, j) => out.write(c, (e) => (e ? j(e) : r()))), close: () => new Promise<void>((r) => out.end(r)) };
-      const capture = await TabCapture.start(rb.sw, server, sink, { tabId: rb.tabId, width: 1280, height: 720, fps: 30 });
+      const capture = await TabCapture.start(rb.sw, server, sink, { tabId: rb.tabId, width: 1280, height: 720, fps: 30, pictureSampleMs: 0 });
       await capture.firstFrame;
       // Page script as strings: the test runner's transpiler would add helpers the page lacks.
       await rb.page.evaluate(

@@ -2,7 +2,7 @@
 // The offscreen document: records the tab stream with MediaRecorder and streams it to the recorder.
 // One WebSocket carries everything: binary messages are chunks (in order), text messages are JSON
 // control. From the recorder: {type: pause|resume|stop}. To it: frame (first frame's size), paused,
-// resumed, stopped (after the last chunk), error, log.
+// resumed, stopped (after the last chunk), pictures (whether the picture changed, sampled), error, log.
 /* global chrome, MediaStreamTrackProcessor */
 
 /** @type {MediaRecorder | null} */ let recorder = null;
@@ -17,6 +17,8 @@ const MAX_FIRST_DATA_MS = 5000;
 /** Whether a chunk with a frame in it (a Matroska Cluster) has gone to the recorder. */
 let framesSent = false;
 const CLUSTER_ID = [0x1f, 0x43, 0xb6, 0x75];
+/** Clones of the video track the picture sampler reads; stopped with the recording. */
+/** @type {MediaStreamTrack[]} */ const sampledTracks = [];
 
 function send(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
@@ -60,6 +62,7 @@ async function start(streamId, o) {
   rec.onstop = () => {
     send({ type: 'stopped' });
     for (const t of stream ? stream.getTracks() : []) t.stop();
+    for (const t of sampledTracks.splice(0)) t.stop();
     closeWhenDrained();
   };
   ws.onmessage = (m) => {
@@ -76,6 +79,7 @@ async function start(streamId, o) {
   if (video) video.onended = () => send({ type: 'log', message: 'video track ended' });
   reportFirstFrame(video);
   rec.start(o.timesliceMs);
+  if (o.pictureSampleMs > 0 && video) void samplePictures(video, o.pictureSampleMs, () => rec.state);
   return { ok: true, mimeType: rec.mimeType };
 }
 
@@ -121,6 +125,68 @@ function reportFirstFrame(track) {
   } catch (e) {
     send({ type: 'frame', width: 0, height: 0, at: Date.now(), error: String(e) });
   }
+}
+
+/** The size a sampled picture is shrunk to: a change of a few pixels still moves it. */
+const SAMPLE_W = 160, SAMPLE_H = 90;
+/** A channel must move by more than this to count (scaling rounds; the capture itself is exact). */
+const SAMPLE_TOLERANCE = 2;
+
+/**
+ * For the quality report: every `everyMs` of recorded time, whether the picture differs from the
+ * previous sample. The capture repeats an unchanged picture at the full frame rate, so frame timing
+ * cannot tell a frozen page; and the encoder's packet sizes vary with resolution and its own
+ * refinements. A shrunken copy compared exactly can, for a few milliseconds a second. Times are of
+ * the recording (paused stretches left out, as MediaRecorder leaves them out), in ms since its first
+ * frame; sent in batches of about a second.
+ */
+async function samplePictures(track, everyMs, state) {
+  let reader;
+  try {
+    const clone = track.clone();
+    sampledTracks.push(clone);
+    reader = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 1 }).readable.getReader();
+  } catch (e) {
+    return send({ type: 'log', message: 'pictures cannot be sampled: ' + String(e) });
+  }
+  const canvas = new OffscreenCanvas(SAMPLE_W, SAMPLE_H);
+  const g = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true }));
+  /** @type {Uint8ClampedArray | null} */ let last = null;
+  let mediaUs = 0, prevTs = -1, nextAt = 0;
+  /** @type {number[]} */ let at = [];
+  /** @type {number[]} */ let changed = [];
+  let sentAt = performance.now();
+  for (;;) {
+    const { value: frame, done } = await reader.read();
+    if (done || !frame) break;
+    const s = state();
+    if (s === 'inactive') { frame.close(); break; }
+    if (s === 'paused') { prevTs = -1; frame.close(); continue; }
+    // Recorded time advances by the gaps between frames, not over a pause.
+    if (prevTs >= 0) mediaUs += Math.max(0, frame.timestamp - prevTs);
+    prevTs = frame.timestamp;
+    if (mediaUs / 1000 < nextAt) { frame.close(); continue; }
+    nextAt = mediaUs / 1000 + everyMs;
+    g.drawImage(frame, 0, 0, SAMPLE_W, SAMPLE_H);
+    frame.close();
+    const px = g.getImageData(0, 0, SAMPLE_W, SAMPLE_H).data;
+    at.push(Math.round(mediaUs / 1000));
+    changed.push(last === null || differs(px, last) ? 1 : 0);
+    last = px;
+    if (performance.now() - sentAt >= 1000) {
+      send({ type: 'pictures', at, changed });
+      at = []; changed = []; sentAt = performance.now();
+    }
+  }
+  if (at.length) send({ type: 'pictures', at, changed });
+  reader.cancel().catch(() => {});
+}
+
+function differs(a, b) {
+  for (let i = 0; i < a.length; i += 4) {
+    if (Math.abs(a[i] - b[i]) > SAMPLE_TOLERANCE || Math.abs(a[i + 1] - b[i + 1]) > SAMPLE_TOLERANCE || Math.abs(a[i + 2] - b[i + 2]) > SAMPLE_TOLERANCE) return true;
+  }
+  return false;
 }
 
 function closeWhenDrained() {
