@@ -175,5 +175,13 @@ describe('recording a page end to end', () => {
       a.counters.slice(1).some((v, i) => v < a.counters[i]! - 50),
       'the page started over after the crash',
     );
+    // The quality report counts it: each crash reloaded, and told.
+    const q = task.Result.Videos[0].Quality;
+    assert.ok(q.Crashes >= 1, JSON.stringify(q));
+    assert.equal(q.Reloads, q.Crashes, JSON.stringify(q));
+    assert.ok(
+      q.Warnings.some((w: string) => /the page crashed/.test(w)),
+      JSON.stringify(q),
+    );
   });
 });
