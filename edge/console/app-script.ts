@@ -111,32 +111,55 @@ function button(act, label) {
 }
 
 const LIVE = ['normal', 'recording', 'paused'];
+const COLUMNS = ['id', 'status', 'created', 'started', 'stopped', 'recorded', 'warnings', 'acts'];
+/** The rows shown, by TaskID: updated in place, so a button stays the same element while it applies. */
+const rows = new Map();
+
+function put(td, text, title) {
+  if (td.textContent !== text) td.textContent = text;
+  if (title !== undefined && td.title !== title) td.title = title;
+}
 
 function taskRow(t) {
-  const tr = document.createElement('tr');
-  tr.dataset.task = t.TaskID;
-  tr.dataset.status = t.Status;
-  if (t.TaskID === selected) tr.className = 'selected';
-  cell(tr, t.TaskID.slice(0, 8), 'id').title = t.TaskID;
-  const status = cell(tr, t.Status, 'status');
-  if (t.Result.ErrorCode) {
-    status.textContent = t.Status + ' (' + t.Result.ErrorCode + ')';
-    status.title = t.Result.ErrorMessage || '';
-    status.classList.add('failed');
+  let tr = rows.get(t.TaskID);
+  if (!tr) {
+    tr = document.createElement('tr');
+    tr.dataset.task = t.TaskID;
+    for (const name of COLUMNS) cell(tr, '', name);
+    put(tr.children[0], t.TaskID.slice(0, 8), t.TaskID);
+    rows.set(t.TaskID, tr);
   }
-  cell(tr, when(t.CreateTime));
-  cell(tr, when(t.StartTime));
-  cell(tr, when(t.StopTime === undefined ? t.CancelTime : t.StopTime));
-  cell(tr, recorded(t), 'recorded');
+  const [, status, created, started, stopped, rec, warn, acts] = tr.children;
+  tr.dataset.status = t.Status;
+  tr.classList.toggle('selected', t.TaskID === selected);
+  put(status, t.Status + (t.Result.ErrorCode ? ' (' + t.Result.ErrorCode + ')' : ''), t.Result.ErrorMessage || '');
+  status.classList.toggle('failed', !!t.Result.ErrorCode);
+  put(created, when(t.CreateTime));
+  put(started, when(t.StartTime));
+  put(stopped, when(t.StopTime === undefined ? t.CancelTime : t.StopTime));
+  put(rec, recorded(t));
   const warnings = t.Warnings || [];
-  const w = cell(tr, warnings.length ? warnings.length + ': ' + warnings[warnings.length - 1].Message : '', 'warnings');
-  w.title = warnings.map((x) => when(x.Time) + '  ' + x.Message).join('\n');
-  const acts = cell(tr, '', 'acts');
-  if (t.Status === 'recording') acts.append(button('Pause', 'Pause'));
-  if (t.Status === 'paused') acts.append(button('Resume', 'Resume'));
-  if (LIVE.includes(t.Status)) acts.append(button('Refresh', 'Refresh'), button('Stop', 'Stop'));
-  if (t.Result.Videos.length) acts.append(button('watch', t.Status === 'finished' ? 'Play' : 'Watch live'));
+  put(warn, warnings.length ? warnings.length + ': ' + warnings[warnings.length - 1].Message : '', warnings.map((x) => when(x.Time) + '  ' + x.Message).join('\n'));
+  const wanted = [];
+  if (t.Status === 'recording') wanted.push(['Pause', 'Pause']);
+  if (t.Status === 'paused') wanted.push(['Resume', 'Resume']);
+  if (LIVE.includes(t.Status)) wanted.push(['Refresh', 'Refresh'], ['Stop', 'Stop']);
+  if (t.Result.Videos.length) wanted.push(['watch', t.Status === 'finished' ? 'Play' : 'Watch live']);
+  const key = wanted.map((w) => w[1]).join(' ');
+  if (tr.dataset.acts !== key) {
+    tr.dataset.acts = key;
+    acts.replaceChildren(...wanted.map((w) => button(w[0], w[1])));
+  }
   return tr;
+}
+
+function showTasks(tasks) {
+  const body = $('task-rows');
+  const shown = tasks.map(taskRow);
+  const ids = new Set(tasks.map((t) => t.TaskID));
+  for (const id of [...rows.keys()]) if (!ids.has(id)) rows.delete(id);
+  const now = [...body.children];
+  if (now.length !== shown.length || now.some((tr, i) => tr !== shown[i])) body.replaceChildren(...shown);
 }
 
 function recorderRow(r) {
@@ -153,8 +176,24 @@ function recorderRow(r) {
   return tr;
 }
 
+/**
+ * Chromium's own HLS player starts a live playlist three segments behind its end and fails on a
+ * shorter one (DEMUXER_ERROR_COULD_NOT_PARSE, seen on Chromium 156), so the live view waits for them.
+ */
+const LIVE_MIN_SEGMENTS = 3;
+
+async function liveReady(url) {
+  try {
+    const res = await fetch(url, { cache: 'no-store', credentials: 'omit' });
+    if (!res.ok) return false;
+    return ((await res.text()).match(/^#EXTINF:/gm) || []).length >= LIVE_MIN_SEGMENTS;
+  } catch {
+    return false;
+  }
+}
+
 /** What the player shows for the selected task: its live playlist while recording, its file once finished. */
-function updatePlayer(tasks) {
+async function updatePlayer(tasks) {
   const t = tasks.find((x) => x.TaskID === selected);
   if (!t) return;
   const box = $('player-box');
@@ -169,6 +208,10 @@ function updatePlayer(tasks) {
   }
   const what = mode + ' ' + v.FileURL;
   if (what === showing) return;
+  if (mode === 'live' && !(await liveReady(v.FileURL))) {
+    $('player-note').textContent = 'The live view starts once the playlist holds ' + LIVE_MIN_SEGMENTS + ' segments.';
+    return;
+  }
   showing = what;
   video.dataset.task = t.TaskID;
   video.dataset.mode = mode;
@@ -191,11 +234,11 @@ async function refresh() {
     if (status) query.Status = status;
     const [list, recorders] = await Promise.all([call('ListTasks', query), call('DescribeRecorders')]);
     signedIn();
-    $('task-rows').replaceChildren(...list.Tasks.map(taskRow));
+    showTasks(list.Tasks);
     $('task-count').textContent = list.Tasks.length ? '' : 'No tasks' + (status ? ' ' + status : '') + '.';
     $('recorder-rows').replaceChildren(...recorders.Recorders.map(recorderRow));
     $('recorder-count').textContent = recorders.Recorders.length ? '' : 'No recorder is alive.';
-    updatePlayer(list.Tasks);
+    await updatePlayer(list.Tasks);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (err) {
     showError(err);
@@ -265,10 +308,42 @@ $('task-rows').addEventListener('click', async (e) => {
     await call(b.dataset.act, { TaskID: id });
     showError(null);
   } catch (err) {
+    b.disabled = false;
     showError(err);
   }
   refresh();
 });
+
+// A live view that fails (the playlist changed under it, the network) is tried again at the next refresh.
+$('player').addEventListener('error', () => {
+  const video = $('player');
+  if (video.dataset.mode === 'live') showing = '';
+  $('player-note').textContent = 'The player failed: ' + ((video.error && video.error.message) || 'unknown error') + (video.dataset.mode === 'live' ? '; trying again.' : '.');
+});
+
+// Chromium's own HLS player stops for good at a hole in what it has buffered (seen: 0.1 to 0.3 s
+// between the audio and the video of two segments); as hls.js does, the console steps over a hole
+// shorter than a second, and over the last one before the end.
+const GAP_S = 1;
+let lastTime = -1;
+let stuckSince = 0;
+setInterval(() => {
+  const v = $('player');
+  if (v.paused || v.ended || !v.currentSrc) return void (stuckSince = 0);
+  if (v.currentTime !== lastTime) {
+    lastTime = v.currentTime;
+    stuckSince = 0;
+    return;
+  }
+  if (!stuckSince) stuckSince = Date.now();
+  if (Date.now() - stuckSince < 500) return;
+  stuckSince = 0;
+  for (let i = 0; i < v.buffered.length; i++) {
+    const start = v.buffered.start(i);
+    if (start > v.currentTime && start - v.currentTime < GAP_S) return void (v.currentTime = start + 0.01);
+  }
+  if (Number.isFinite(v.duration) && v.duration - v.currentTime < GAP_S) v.currentTime = v.duration;
+}, 250);
 
 for (const id of ['filter-status', 'filter-limit']) $(id).addEventListener('change', () => refresh());
 

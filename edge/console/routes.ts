@@ -25,12 +25,15 @@ function origins(urls: readonly string[]): string[] {
 }
 
 export function consoleApp(o: ConsoleOptions = {}): Hono {
-  const media = ["'self'", 'blob:', ...origins(o.mediaOrigins ?? [])].join(' ');
+  const elsewhere = origins(o.mediaOrigins ?? []);
+  const media = ["'self'", 'blob:', ...elsewhere].join(' ');
+  // The live playlist is read before the player is pointed at it (app-script.ts, liveReady).
+  const connect = ["'self'", ...elsewhere].join(' ');
   const policy = [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "connect-src 'self'",
+    `connect-src ${connect}`,
     `media-src ${media}`,
     "img-src 'self' data:",
     "base-uri 'none'",

@@ -97,7 +97,7 @@ describe('the console page', () => {
       const csp = res.headers.get('content-security-policy') ?? '';
       assert.match(csp, /default-src 'none'/);
       assert.match(csp, /script-src 'self';/);
-      assert.match(csp, /connect-src 'self';/);
+      assert.match(csp, /connect-src 'self' https:\/\/media\.example\.com;/, 'and reads the live playlist from there');
       assert.match(csp, /media-src 'self' blob: https:\/\/media\.example\.com;/);
       assert.match(csp, /form-action 'none'/, 'a form the script did not take is never sent (its fields would land in a URL)');
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
