@@ -10,13 +10,16 @@ export type Command =
   | { name: 'help' }
   | { name: 'start'; url: string; options: RecordOptions }
   | { name: 'pause' | 'resume' | 'refresh' | 'stop' | 'describe' | 'watch'; taskId: string }
-  | { name: 'record'; url: string; seconds: number; out: string; options: RecordOptions };
+  | { name: 'record'; url: string; seconds: number; out: string; options: RecordOptions }
+  | { name: 'list'; limit?: number; status?: string };
 
 export const USAGE = `webrecord: record web pages with the recording service
 
   webrecord start URL [--width N] [--height N] [--hls] [--max SECONDS] [--manual-start] [--callback URL]
   webrecord pause|resume|refresh|stop TASK
   webrecord describe TASK           the task as JSON
+  webrecord list [--limit N] [--status S]
+                                    the newest tasks (20 unless told), one line each
   webrecord watch TASK              its status, recorded time, size and frame rate, until it finishes
   webrecord record URL --seconds N --out FILE [start's options]
                                     start, show progress, stop after N s, download (--hls: FILE is a folder)
@@ -36,6 +39,8 @@ const OPTIONS = {
   seconds: { type: 'string' },
   out: { type: 'string' },
   service: { type: 'string' },
+  limit: { type: 'string' },
+  status: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -59,6 +64,12 @@ export function parseCommand(argv: string[]): { command: Command; service?: stri
       if (v.out === undefined) throw new UsageError('record needs --out FILE');
       return withService({ name, url: urlArg(target), seconds: positive('--seconds', v.seconds, true)!, out: v.out, options: recordOptions(v) });
     }
+    case 'list': {
+      if (target) throw new UsageError(`unexpected argument ${target}`);
+      const limit = positive('--limit', v.limit);
+      // The service checks the range and the status, and names the field.
+      return withService({ name, ...(limit !== undefined ? { limit } : {}), ...(v.status !== undefined ? { status: v.status } : {}) });
+    }
     case 'pause':
     case 'resume':
     case 'refresh':
@@ -68,7 +79,7 @@ export function parseCommand(argv: string[]): { command: Command; service?: stri
       if (!target) throw new UsageError(`${name} needs a TASK (the TaskID Start answered)`);
       return withService({ name, taskId: target });
     default:
-      throw new UsageError(`unknown command ${name} (start, pause, resume, refresh, stop, describe, watch, record)`);
+      throw new UsageError(`unknown command ${name} (start, pause, resume, refresh, stop, describe, watch, record, list)`);
   }
 }
 

@@ -1,11 +1,11 @@
 // What each `webrecord` command does with the typed client. Answers the exit code: 0 done, 1 the
 // service refused or the recording ended with an error (WebRecordError and a task's ErrorCode).
 import { type StartInput, type WebRecordClient, WebRecordError } from '../client/index.js';
-import type { DescribeView } from '../protocol/task.js';
+import type { DescribeView, TaskStatus } from '../protocol/task.js';
 import type { Command, RecordOptions } from './args.js';
 import { USAGE } from './args.js';
 import { download } from './download.js';
-import { progressLine } from './progress-line.js';
+import { listLine, progressLine } from './progress-line.js';
 
 export type Terminal = {
   out: (line: string) => void;
@@ -40,6 +40,11 @@ export async function run(command: Command, client: WebRecordClient, term: Termi
       return 0;
     case 'watch':
       return outcome(await watch(client, command.taskId, term, clock), term);
+    case 'list': {
+      const tasks = await client.listTasks({ ...(command.limit !== undefined ? { Limit: command.limit } : {}), ...(command.status !== undefined ? { Status: command.status as TaskStatus } : {}) });
+      for (const task of tasks) term.out(listLine(task));
+      return 0;
+    }
     case 'record': {
       const { TaskID } = await client.start(startData(command.url, command.options));
       term.out(`task ${TaskID}`);

@@ -21,6 +21,15 @@ export function progressLine(view: DescribeView): string {
   return parts.join('  ');
 }
 
+/** One task of `webrecord list`: its TaskID, when it was created (UTC), and its progress line. */
+export function listLine(view: DescribeView): string {
+  const created = new Date(view.CreateTime * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${view.TaskID}  ${created}  ${progressLine(view)}`;
+}
+
 /** h:mm:ss, or m:ss under an hour. */
 export function clock(seconds: number): string {
   const s = Math.floor(seconds);

@@ -77,6 +77,13 @@ describe('the webrecord command', () => {
     const watched = await webrecord(['watch', id], env());
     assert.equal(watched.code, 0, watched.stderr);
     assert.match(watched.stderr, /^finished {2}index\.m3u8 /m);
+    const listed = await webrecord(['list', '--limit', '5'], env());
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout.split('\n')[0]!, new RegExp(`^${id}  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ  finished  index\\.m3u8 `), 'the newest task first');
+    assert.doesNotMatch((await webrecord(['list', '--status', 'recording'], env())).stdout, new RegExp(id));
+    const badStatus = await webrecord(['list', '--status', 'running'], env());
+    assert.equal(badStatus.code, 1);
+    assert.match(badStatus.stderr, /InvalidParam.*Data\.Status/);
     const folder = join(scratchDir('cli-hls'), 'set');
     // The set, downloaded the way `record --hls` does, is whole: its playlist and every segment.
     const recorded = await webrecord(['record', pages.url('counter.html'), '--seconds', '3', '--hls', '--out', folder], env());

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCommand, UsageError } from '../../cli/args.js';
 import { startData } from '../../cli/commands.js';
-import { clock, progressLine, size } from '../../cli/progress-line.js';
+import { clock, listLine, progressLine, size } from '../../cli/progress-line.js';
 import type { DescribeView } from '../../protocol/task.js';
 
 const usage = (argv: string[], pattern: RegExp) =>
@@ -25,6 +25,8 @@ describe('webrecord: the command line', () => {
       command: { name: 'record', url: 'https://a.test/', seconds: 5, out: 'a.mp4', options: { hls: false, manualStart: false } },
       service: 'http://127.0.0.1:9',
     });
+    assert.deepEqual(parseCommand(['list']).command, { name: 'list' });
+    assert.deepEqual(parseCommand(['list', '--limit', '50', '--status', 'recording']).command, { name: 'list', limit: 50, status: 'recording' });
     assert.deepEqual(parseCommand([]).command, { name: 'help' });
     assert.deepEqual(parseCommand(['stop', '--help']).command, { name: 'help' });
   });
@@ -41,6 +43,8 @@ describe('webrecord: the command line', () => {
     usage(['record', 'https://a.test/', '--out', 'a.mp4'], /--seconds N is needed/);
     usage(['record', 'https://a.test/', '--seconds', '3'], /--out FILE/);
     usage(['start', 'https://a.test/', '--colour'], /colour/);
+    usage(['list', '--limit', 'many'], /--limit many is not a whole number/);
+    usage(['list', 'T1'], /unexpected argument T1/);
   });
 
   it('sends a Start with only the fields given', () => {
@@ -71,6 +75,10 @@ describe('webrecord: the progress line', () => {
     const video = { Filename: 'a.mp4', FileSize: 5_000_000, FileDuration: 3725, FileURL: 'http://127.0.0.1/files/a.mp4' };
     assert.equal(progressLine(view({ Status: 'finished', Result: { Videos: [video] } })), 'finished  a.mp4 1:02:05 4.8 MiB http://127.0.0.1/files/a.mp4');
     assert.equal(progressLine(view({ Status: 'finished', Result: { ErrorCode: 'PageLoadFailed', ErrorMessage: 'HTTP 404', Videos: [] } })), 'finished  PageLoadFailed: HTTP 404');
+  });
+
+  it('lists a task on one line: its TaskID, when it was created, and its progress', () => {
+    assert.equal(listLine(view({ CreateTime: 1_795_481_336, Progress: { RecordedSeconds: 12, FileSize: 2048, Fps: 30 } })), 'T1  2026-11-24 00:48:56Z  recording  0:12  2.0 KiB  30.0 fps');
   });
 
   it('formats times and sizes', () => {
