@@ -127,32 +127,29 @@ function reportFirstFrame(track) {
   }
 }
 
-/** The size a sampled picture is shrunk to: a change of a few pixels still moves it. */
-const SAMPLE_W = 160, SAMPLE_H = 90;
-/** A channel must move by more than this to count (scaling rounds; the capture itself is exact). */
-const SAMPLE_TOLERANCE = 2;
-
 /**
  * For the quality report: every `everyMs` of recorded time, whether the picture differs from the
  * previous sample. The capture repeats an unchanged picture at the full frame rate, so frame timing
  * cannot tell a frozen page; and the encoder's packet sizes vary with resolution and its own
- * refinements. A shrunken copy compared exactly can, for a few milliseconds a second. Times are of
- * the recording (paused stretches left out, as MediaRecorder leaves them out), in ms since its first
- * frame; sent in batches of about a second.
+ * refinements. The captured frame itself can: a clone of the track, cut to the sampling rate by the
+ * track (frames dropped before they reach this script), has each frame's pixels copied out and
+ * compared exactly with the last (a still page's frames are identical). Times are of the recording
+ * (paused stretches left out, as MediaRecorder leaves them out), in ms since its first frame; sent in
+ * batches of about a second.
  */
 async function samplePictures(track, everyMs, state) {
   let reader;
   try {
     const clone = track.clone();
     sampledTracks.push(clone);
+    await clone.applyConstraints({ frameRate: { max: 1000 / everyMs } });
     reader = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 1 }).readable.getReader();
   } catch (e) {
     return send({ type: 'log', message: 'pictures cannot be sampled: ' + String(e) });
   }
-  const canvas = new OffscreenCanvas(SAMPLE_W, SAMPLE_H);
-  const g = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true }));
-  /** @type {Uint8ClampedArray | null} */ let last = null;
-  let mediaUs = 0, prevTs = -1, nextAt = 0;
+  /** @type {Uint32Array | null} */ let last = null;
+  /** @type {Uint32Array | null} */ let spare = null;
+  let mediaUs = 0, prevTs = -1;
   /** @type {number[]} */ let at = [];
   /** @type {number[]} */ let changed = [];
   let sentAt = performance.now();
@@ -165,13 +162,19 @@ async function samplePictures(track, everyMs, state) {
     // Recorded time advances by the gaps between frames, not over a pause.
     if (prevTs >= 0) mediaUs += Math.max(0, frame.timestamp - prevTs);
     prevTs = frame.timestamp;
-    if (mediaUs / 1000 < nextAt) { frame.close(); continue; }
-    nextAt = mediaUs / 1000 + everyMs;
-    g.drawImage(frame, 0, 0, SAMPLE_W, SAMPLE_H);
+    const words = Math.ceil(frame.allocationSize() / 4);
+    const px = spare && spare.length === words ? spare : new Uint32Array(words);
+    try {
+      await frame.copyTo(px);
+    } catch (e) {
+      frame.close();
+      send({ type: 'log', message: 'a picture could not be sampled: ' + String(e) });
+      continue;
+    }
     frame.close();
-    const px = g.getImageData(0, 0, SAMPLE_W, SAMPLE_H).data;
     at.push(Math.round(mediaUs / 1000));
-    changed.push(last === null || differs(px, last) ? 1 : 0);
+    changed.push(last === null || !same(px, last) ? 1 : 0);
+    spare = last;
     last = px;
     if (performance.now() - sentAt >= 1000) {
       send({ type: 'pictures', at, changed });
@@ -182,11 +185,10 @@ async function samplePictures(track, everyMs, state) {
   reader.cancel().catch(() => {});
 }
 
-function differs(a, b) {
-  for (let i = 0; i < a.length; i += 4) {
-    if (Math.abs(a[i] - b[i]) > SAMPLE_TOLERANCE || Math.abs(a[i + 1] - b[i + 1]) > SAMPLE_TOLERANCE || Math.abs(a[i + 2] - b[i + 2]) > SAMPLE_TOLERANCE) return true;
-  }
-  return false;
+function same(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function closeWhenDrained() {
