@@ -25,7 +25,7 @@ import { RawChunkUpload, type RawChunks } from './storage/raw-chunks.js';
 
 const FPS = 30;
 /** How often the capture compares the picture with the one before, for the quality report (recorded ms). */
-const PICTURE_SAMPLE_MS = 250;
+const PICTURE_SAMPLE_MS = 500;
 /** The capture has this long to send its first frame. */
 const FIRST_FRAME_MS = 10_000;
 /** How often what the output holds so far goes up to a remote store. */
