@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.scratch/', 'recorder/capture/extension/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', '.scratch/', 'recorder/capture/extension/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

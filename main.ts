@@ -6,7 +6,10 @@ import { hostname } from 'node:os';
 import { Hono } from 'hono';
 import { createEdgeApp } from './edge/app.js';
 import { appAuth } from './edge/app-auth.js';
+import { createGatewayRpcApp } from './edge/gateway-rpc-server.js';
+import { HttpGateway } from './edge/http-gateway.js';
 import { rateLimit as edgeRateLimit } from './edge/rate-limit.js';
+import { RegionGateway } from './edge/region-gateway.js';
 import { loadEnvFile } from './lib/env-file.js';
 import { loadKek } from './lib/key-wrap.js';
 import { Metrics } from './lib/metrics.js';
@@ -16,6 +19,7 @@ import { redisRateLimiter } from './lib/rate-limiter.js';
 import { redisSeenSignatures } from './lib/seen-signatures.js';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.js';
 import { Shutdown } from './lib/shutdown.js';
+import type { TaskGateway } from './protocol/gateway.js';
 import { dirs } from './recorder/config.js';
 import { FIRST_GUESS_CORES } from './recorder/cost-calibration.js';
 import { resolveBrowserIdentity, SandboxUnavailable } from './recorder/capture/browser-sandbox.js';
@@ -96,7 +100,24 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
       metrics.setTasks(runtime.tasksByStatus);
       shutdown.add({ name: 'task runtime', run: () => runtime.stop(), onlyRedis: true });
       // The used signatures go by the auto-pipelined connection: one SET per signed call, batched.
-      const auth = settings.apiKeys.length ? appAuth({ keys: settings.apiKeys, seen: redisSeenSignatures(conns.reads) }) : undefined;
+      const seen = redisSeenSignatures(conns.reads);
+      const auth = settings.apiKeys.length ? appAuth({ keys: settings.apiKeys, seen }) : undefined;
+      // Other regions' tasks are asked of their region over the gateway RPC; this region's, of the runtime.
+      const regions = new Map<string, TaskGateway>([[settings.REGION, runtime.gateway]]);
+      for (const [region, url] of settings.regionEndpoints) regions.set(region, new HttpGateway({ region, url, secret: settings.CLUSTER_SECRET! }));
+      const internal = new Hono();
+      internal.route('/', runtime.rpcApp);
+      internal.route(
+        '/',
+        createGatewayRpcApp({
+          region: settings.REGION,
+          secret: settings.CLUSTER_SECRET ?? null,
+          gateway: runtime.gateway,
+          seen,
+          limiter: (perSecond, burst) => redisRateLimiter(conns.reads, perSecond, burst),
+          log: runtimeLog,
+        }),
+      );
       const rateLimit = settings.RATE_LIMIT
         ? edgeRateLimit({
             limiter: redisRateLimiter(conns.reads, settings.RATE_LIMIT, settings.RATE_BURST ?? settings.RATE_LIMIT),
@@ -105,7 +126,7 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
           })
         : undefined;
       const edge = createEdgeApp({
-        gateway: runtime.gateway,
+        gateway: new RegionGateway(settings.REGION, regions),
         auth,
         rateLimit,
         urlPolicy: settings.urlPolicy,
@@ -113,12 +134,13 @@ async function startService(settings: Settings, log: Logger): Promise<{ stop(): 
         observe: (action, code, seconds) => metrics.request(action, code, seconds),
         metrics: () => metrics.text(),
         console: { mediaOrigins: [settings.PUBLIC_URL] },
+        files: { own: settings.REGION, ownIsLocal: true, endpoints: settings.regionEndpoints },
       });
       const http = await startHttpServer(edge, {
         host: settings.HOST,
         port: settings.PORT,
         filesDir: dirs(settings.DATA_DIR).files,
-        internal: runtime.rpcApp,
+        internal,
         tls: settings.tls ?? undefined,
       });
       shutdown.add({ name: 'http server', run: () => http.close() });

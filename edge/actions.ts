@@ -16,7 +16,7 @@ export async function runAction(c: Context<EdgeEnv>, gateway: TaskGateway, polic
   if (action === 'DescribeRecorders') {
     const query = DescribeRecordersData.safeParse(data);
     if (!query.success) return fail(c, 'InvalidParam', firstIssue(query.error));
-    return answer(c, { Recorders: await gateway.describeRecorders() });
+    return answer(c, { Recorders: await gateway.describeRecorders(query.data.Region) });
   }
   const ref = TaskRef.safeParse(data);
   if (!ref.success) return fail(c, 'InvalidParam', firstIssue(ref.error));

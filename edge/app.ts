@@ -5,13 +5,14 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { API_PATHS, Envelope, firstIssue } from '../protocol/api.js';
-import { ServiceUnavailableError, type TaskGateway } from '../protocol/gateway.js';
+import { InvalidParamError, ServiceUnavailableError, type TaskGateway } from '../protocol/gateway.js';
 import { openApiDocument } from '../protocol/openapi.js';
 import { DEFAULT_POLICY, type UrlPolicy } from '../protocol/url-policy.js';
 import { runAction } from './actions.js';
 import { refuseAction } from './app-auth.js';
 import { consoleApp, type ConsoleOptions } from './console/routes.js';
 import { type EdgeEnv, fail } from './envelope.js';
+import { type FilesProxyOptions, mountFilesProxy } from './files-proxy.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
@@ -36,6 +37,8 @@ export type EdgeDeps = {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The operator console at /console (README "Console"). */
   console?: ConsoleOptions;
+  /** Files of other regions' tasks, fetched from there (README "Regions"). */
+  files?: FilesProxyOptions;
 };
 
 export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
@@ -52,6 +55,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.get('/openapi.json', (c) => c.json((openApi ??= openApiDocument())));
 
   app.route('/console', consoleApp(deps.console));
+  if (deps.files) mountFilesProxy(app, deps.files);
 
   const metrics = deps.metrics;
   if (metrics) {
@@ -113,6 +117,7 @@ export function createEdgeApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.notFound((c) => fail(c, 'NotFound', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 200)}; POST to / or /record (or /release/record)`, 404));
   app.onError((err, c) => {
     if (err instanceof ServiceUnavailableError) return fail(c, 'ServiceUnavailable', err.message, 503);
+    if (err instanceof InvalidParamError) return fail(c, 'InvalidParam', err.message);
     if (err instanceof HTTPException && err.status === 400) {
       return fail(c, 'InvalidParam', 'request body is not valid JSON');
     }

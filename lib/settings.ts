@@ -6,8 +6,10 @@ import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { COS_BUCKET_NAME } from '../protocol/api.js';
 import { type ApiKey, parseApiKeys } from '../protocol/api-keys.js';
+import { DEFAULT_REGION, parseRegionEndpoints, REGION_NAME as SERVICE_REGION } from '../protocol/region.js';
 import { parseAllowlist, type UrlPolicy } from '../protocol/url-policy.js';
 import { parseClusterNodes } from './redis-connect.js';
+/** A Tencent Cloud region (COS, VOD). */
 const REGION_NAME = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 
 export class SettingsError extends Error {}
@@ -72,11 +74,9 @@ const Env = z.object({
   /** How peers reach this host's internal RPC (default http://HOST:PORT). */
   INTERNAL_URL: url(['http:', 'https:']).optional(),
   DATA_DIR: z.string().trim().min(1).default('./data'),
-  REGION: z
-    .string()
-    .trim()
-    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'must be 1 to 32 of a-z, 0-9 and "-"' })
-    .default('default'),
+  REGION: z.string().trim().regex(SERVICE_REGION, { error: 'must be 1 to 32 of a-z, 0-9 and "-"' }).default(DEFAULT_REGION),
+  /** `region=url,…`: where each region's hosts answer, for calls about other regions' tasks (README "Regions"). */
+  REGION_ENDPOINTS: z.string().trim().optional(),
   ROLE: z.enum(['all', 'api', 'recorder'], { error: 'must be "all", "api" or "recorder"' }).default('all'),
   RECORDER_SLOTS: int(1, 64).default(2),
   /** Chromium instances kept launched and ready for the next Start (0: launch on Start). */
@@ -196,7 +196,7 @@ export type CloudSettings = {
   vod: { credentials: { secretId: string; secretKey: string }; region: string; subAppId?: number; storageRegion?: string; endpoint?: string; cosEndpoint?: string } | null;
 };
 
-export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL' | 'API_KEYS'> & {
+export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'INTERNAL_URL' | 'API_KEYS' | 'REGION_ENDPOINTS'> & {
   DATA_DIR: string; // absolute
   PUBLIC_URL: string; // no trailing slash
   INTERNAL_URL: string; // no trailing slash
@@ -206,6 +206,8 @@ export type Settings = Omit<z.infer<typeof Env>, 'PUBLIC_URL' | 'DATA_DIR' | 'IN
   urlPolicy: UrlPolicy;
   /** COS and VOD, as far as configured. */
   cloud: CloudSettings;
+  /** REGION_ENDPOINTS: the other regions (never this one) and where they answer. */
+  regionEndpoints: Map<string, string>;
 };
 
 /** Settings whose value is never repeated back in an error (the line goes to logs). */
@@ -240,9 +242,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (twice) throw new SettingsError(`setting API_KEYS_FILE lists key ${JSON.stringify(twice.key)}, which API_KEYS lists too`);
   const publicHost = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST;
   const own = `${tls ? 'https' : 'http'}://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${s.PORT}`;
-  const { API_KEYS: _keys, ...rest } = s;
+  const regionEndpoints = readRegionEndpoints(s.REGION_ENDPOINTS, s.REGION, s.CLUSTER_SECRET);
+  const { API_KEYS: _keys, REGION_ENDPOINTS: _endpoints, ...rest } = s;
   return {
     ...rest,
+    regionEndpoints,
     cloud: readCloud(s),
     apiKeys,
     tls,
@@ -251,6 +255,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     PUBLIC_URL: (s.PUBLIC_URL ?? own).replace(/\/+$/, ''),
     INTERNAL_URL: (s.INTERNAL_URL ?? own).replace(/\/+$/, ''),
   };
+}
+
+/** The other regions of REGION_ENDPOINTS; this region's own entry, if listed, is where it answers itself. */
+function readRegionEndpoints(text: string | undefined, own: string, secret: string | undefined): Map<string, string> {
+  let all: Map<string, string>;
+  try {
+    all = parseRegionEndpoints(text ?? '');
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+  all.delete(own);
+  if (all.size > 0 && !secret) throw new SettingsError('setting CLUSTER_SECRET is required with REGION_ENDPOINTS: calls to other regions are signed with it');
+  return all;
 }
 
 function readCloud(s: z.infer<typeof Env>): CloudSettings {

@@ -2,6 +2,7 @@
 // normalized Start request that the rest of the system works with.
 import { z } from 'zod';
 import { bool, httpUrl, idText, int, object, oneOf, optional, text } from './fields.js';
+import { RegionField } from './region.js';
 
 /** The six of API.md, then this service's additions (README "Console"): listing tasks and recorders. */
 export const ACTIONS = ['Start', 'Pause', 'Resume', 'Refresh', 'Stop', 'Describe', 'ListTasks', 'DescribeRecorders'] as const;
@@ -134,6 +135,8 @@ export const StartData = object('Data', {
   ),
   RecordId: optional(text('Data.RecordId', 64)),
   ReadyTimeout: optional(int('Data.ReadyTimeout', 0, 60)),
+  /** Addition (README "Regions"): the region to record in; default: the region asked. */
+  Region: RegionField('Data.Region'),
 });
 export type StartData = z.output<typeof StartData>;
 
@@ -152,6 +155,8 @@ export const StartRequest = z.object({
   StorageType: z.enum(['cfs', 'cos']),
   ReadyTimeout: z.number().int().positive(),
   RecordId: z.string().optional(),
+  /** The region the client named; absent: the region asked. */
+  Region: z.string().optional(),
   Output: z.object({
     Cos: CosOutput.optional(),
     Vod: VodOutput.optional(),
@@ -193,6 +198,7 @@ export function normalizeStart(d: StartData): StartRequest {
     StorageType: d.StorageType ?? 'cfs',
     ReadyTimeout: d.ReadyTimeout || DEFAULT_READY_TIMEOUT_S,
     RecordId: d.RecordId,
+    ...(d.Region ? { Region: d.Region } : {}),
     Output: {
       Cos: d.Output?.Cos,
       Vod: d.Output?.Vod,

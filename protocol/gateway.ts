@@ -21,13 +21,16 @@ export type Health = { ok: boolean; detail: Record<string, unknown> };
 /** Thrown by a gateway whose store cannot be reached now: the edge answers 503 ServiceUnavailable. */
 export class ServiceUnavailableError extends Error {}
 
+/** Thrown by a gateway for a request it cannot take as asked (a region it does not know): InvalidParam. */
+export class InvalidParamError extends Error {}
+
 export interface TaskGateway {
   start(request: StartRequest): Promise<StartOutcome>;
   command(taskId: string, command: TaskCommand): Promise<CommandOutcome>;
   describe(taskId: string): Promise<DescribeView | null>;
-  /** The region's newest tasks, newest first (ListTasks). */
+  /** The region's newest tasks, newest first (ListTasks); `query.region`: another region's. */
   listTasks(query: TaskQuery): Promise<DescribeView[]>;
-  /** The region's live recorders (DescribeRecorders). */
-  describeRecorders(): Promise<RecorderView[]>;
+  /** The region's live recorders (DescribeRecorders); `region`: another region's (README "Regions"). */
+  describeRecorders(region?: string): Promise<RecorderView[]>;
   health(): Promise<Health>;
 }

@@ -3,6 +3,7 @@
 // Apart from api.ts, which task.ts itself imports (the statuses live there).
 import { z } from 'zod';
 import { int, object, oneOf, optional } from './fields.js';
+import { RegionField } from './region.js';
 import type { RecorderHeartbeat } from './recorder.js';
 import { DescribeView, TASK_STATUSES, type TaskStatus } from './task.js';
 
@@ -12,16 +13,18 @@ export const MAX_LIST_LIMIT = 100;
 export const ListTasksData = object('Data', {
   Limit: optional(int('Data.Limit', 1, MAX_LIST_LIMIT)),
   Status: optional(oneOf('Data.Status', TASK_STATUSES)),
+  /** Addition: whose tasks; default: the region asked. */
+  Region: RegionField('Data.Region'),
 });
 export type ListTasksData = z.output<typeof ListTasksData>;
 
-export const DescribeRecordersData = object('Data', {});
+export const DescribeRecordersData = object('Data', { Region: RegionField('Data.Region') });
 
 /** What the gateway is asked: every default resolved. */
-export type TaskQuery = { limit: number; status?: TaskStatus };
+export type TaskQuery = { limit: number; status?: TaskStatus; region?: string };
 
 export function taskQuery(d: ListTasksData): TaskQuery {
-  return { limit: d.Limit ?? DEFAULT_LIST_LIMIT, ...(d.Status ? { status: d.Status } : {}) };
+  return { limit: d.Limit ?? DEFAULT_LIST_LIMIT, ...(d.Status ? { status: d.Status } : {}), ...(d.Region ? { region: d.Region } : {}) };
 }
 
 export const ListTasksAnswer = z.object({ Tasks: z.array(DescribeView) });

@@ -71,7 +71,8 @@ export class NonceCache {
 export async function verify(
   secret: string,
   req: { method: string; path: string; body: string; header(name: string): string | undefined },
-  o: { self: string; nonces: NonceCache; now?: number },
+  /** `nonces`: this host's memory for calls to it alone; the region's store for calls to any of its hosts. */
+  o: { self: string; nonces: { offer(nonce: string, expiresAt: number, now: number): boolean | Promise<boolean> }; now?: number },
 ): Promise<string | null> {
   const now = o.now ?? Date.now();
   const time = req.header(RPC_HEADERS.time);
@@ -84,11 +85,11 @@ export async function verify(
   const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), hexBytes(signature), enc.encode(await stringToSign({ method: req.method, path: req.path, body: req.body, time, nonce, to })));
   if (!ok) return 'bad signature';
   if (to !== o.self) return `meant for host ${to}`;
-  if (!o.nonces.offer(nonce, Number(time) + MAX_SKEW_MS, now)) return 'replayed';
+  if (!(await o.nonces.offer(nonce, Number(time) + MAX_SKEW_MS, now))) return 'replayed';
   return null;
 }
 
-function hexBytes(s: string): Uint8Array {
+function hexBytes(s: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(s.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
   return out;

@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger.js';
 import type { RedisClient } from '../lib/redis-connect.js';
 import type { TaskGateway } from '../protocol/gateway.js';
 import { secretFingerprint } from '../protocol/rpc-signature.js';
+import { newTaskId } from '../protocol/region.js';
 import { ActorHost } from '../wrangler-free-runtime/actor-host.js';
 import { ActorListing } from '../wrangler-free-runtime/actor-listing.js';
 import { ActorStore } from '../wrangler-free-runtime/actor-store.js';
@@ -115,6 +116,7 @@ export class TaskRuntime {
       recordIdTtlMs: o.recordIdTtlMs,
       kek: o.kek,
       maxTasks: o.maxTasks,
+      newTaskId: () => newTaskId(o.region),
     });
   }
 

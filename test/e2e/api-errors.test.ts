@@ -140,7 +140,7 @@ describe('bad requests through HTTP', () => {
   it('RecordId makes Start idempotent: the second Start returns the first TaskID with TaskExist', async () => {
     const data = { RecordURL: 'http://never.invalid/', ManualStart: true, RecordId: `rid-${Date.now()}` };
     const first = await svc.api('Start', data);
-    assert.match(first.TaskID, /^[0-9a-f-]{36}$/);
+    assert.match(first.TaskID, /^default-[0-9a-f-]{36}$/);
     assert.equal(first.ErrorCode, undefined);
     const second = await svc.api('Start', data);
     assert.equal(second.TaskID, first.TaskID);

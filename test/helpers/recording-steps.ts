@@ -13,7 +13,7 @@ export function recordingSteps(service: () => RunningService) {
   async function start(data: Record<string, unknown>): Promise<string> {
     const a = await service().api('Start', data);
     assert.equal(a.ErrorCode, undefined, JSON.stringify(a));
-    assert.match(a.TaskID, /^[0-9a-f-]{36}$/);
+    assert.match(a.TaskID, /^default-[0-9a-f-]{36}$/);
     return a.TaskID as string;
   }
 
