@@ -17,7 +17,7 @@ for room in unit integration e2e; do
     case "$f" in
       test/unit/*|test/integration/api-fuzz.*|test/integration/app-auth.*|test/integration/callback-policy.*|test/integration/limits.*|test/integration/routing.*|test/integration/runtime-drivers.*|test/integration/task-listing.*|test/integration/fake-*|test/integration/storage-uploads.*|test/integration/ffmpeg-bounds.*|test/integration/fmp4-duration.*|test/integration/media-readers.*|test/integration/damaged-intermediate.*|test/integration/quality-readers.*) light+=("$f") ;;
       test/e2e/queue-timeout.*|test/e2e/service-lifecycle.*) loose_after_light+=("$f") ;;
-      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/edge-runtime.*|test/e2e/cos-intermediate.*|test/e2e/metrics.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*) loose+=("$f") ;;
+      test/e2e/api-errors.*|test/e2e/callback.*|test/e2e/edge-runtime.*|test/e2e/regions.*|test/e2e/cos-intermediate.*|test/e2e/metrics.*|test/e2e/recording-outcomes.*|test/e2e/recovery.*) loose+=("$f") ;;
       *) heavy+=("$f") ;;
     esac
   done < <(find "test/$room" -name '*.test.ts' | sort)

@@ -105,10 +105,10 @@ export function fetchTrusting(ca: Buffer): typeof fetch {
 
 export async function startService(
   env: Record<string, string> = {},
-  opts: { dataDir?: string; /** the certificate of TLS_CERT_FILE, to trust */ ca?: Buffer; path?: string } = {},
+  opts: { dataDir?: string; /** the certificate of TLS_CERT_FILE, to trust */ ca?: Buffer; path?: string; /** known before it starts (another host's settings name it) */ port?: number } = {},
 ): Promise<RunningService> {
   const dataDir = opts.dataDir ?? scratchDir('test');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const runMarker = { WEBRECORD_TEST_RUN: crypto.randomUUID() };
   const logFile = join(dataDir, `service-${port}.log`);
   const out = openSync(logFile, 'a');
