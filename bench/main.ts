@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { auth } from './auth.js';
 import { cluster } from './cluster.js';
+import { edge } from './edge.js';
 import { finish } from './finish.js';
 import { record } from './record.js';
 import { type BenchReport, print, save } from './report.js';
@@ -10,7 +11,7 @@ import { soak } from './soak.js';
 import { start } from './start.js';
 import { threads } from './threads.js';
 
-const BENCHES: Record<string, () => Promise<BenchReport>> = { api, auth, cluster, start, record, threads, finish, soak };
+const BENCHES: Record<string, () => Promise<BenchReport>> = { api, auth, cluster, edge, start, record, threads, finish, soak };
 
 const asked = process.argv[2];
 if (asked && !BENCHES[asked]) {
