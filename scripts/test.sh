@@ -30,6 +30,8 @@ run() { node --import tsx --test --test-reporter=spec "$@"; }
 npx --no-install tsc -p tsconfig.json
 npx --no-install tsc -p edge/tsconfig.json
 npx --no-install tsc -p client/tsconfig.json
+# The edge bundle builds for the browser platform: an import of anything of Node's fails here.
+node --import tsx scripts/build-edge.ts
 # Lint and format are checked before anything runs: a few seconds, and a clear failure.
 npx --no-install eslint .
 npx --no-install prettier --check --log-level warn .
