@@ -90,6 +90,6 @@ describe('limits across hosts', () => {
     await cb.stop(ids[0]!);
     assert.equal((await ca.describe(ids[0]!)).Status, 'finished');
     const again = await ca.start({ RecordURL: 'http://page.test/' });
-    assert.match(again.TaskID, /^default-[0-9a-f-]{36}$/);
+    assert.match(again.TaskID, /^limits-tasks-[0-9a-f-]{36}$/, "a TaskID of the hosts' region");
   });
 });
