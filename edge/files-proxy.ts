@@ -22,8 +22,8 @@ const ANSWERED = ['content-type', 'content-length', 'content-range', 'accept-ran
 export function mountFilesProxy(app: Hono<EdgeEnv>, o: FilesProxyOptions): void {
   const get = o.fetch ?? ((input, init) => fetch(input, init));
   app.on(['GET', 'HEAD'], '/files/*', async (c, next) => {
-    const first = decodeURIComponent(c.req.path.split('/')[2] ?? '');
-    const region = regionOf(first) ?? o.own;
+    // TaskIDs are plain ASCII: the first segment is read as sent (a malformed escape must not throw).
+    const region = regionOf(c.req.path.split('/')[2] ?? '') ?? o.own;
     const endpoint = o.endpoints.get(region);
     if ((region === o.own && o.ownIsLocal) || !endpoint) return next();
     const url = new URL(c.req.url);
